@@ -1,0 +1,233 @@
+//! Catalog: the category tree, merchants, products (SPU) and their SKUs with
+//! stock (seed 002 §3–§5, seed 001 SKUs by colour/size).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CategoryId, MerchantId, ProductId, SkuId};
+use crate::money::Money;
+use crate::storage::GuardFailure;
+
+/// A node of the category tree; `parent` is `None` for a root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    /// Id.
+    pub id: CategoryId,
+    /// Parent node, `None` for a root category.
+    pub parent: Option<CategoryId>,
+    /// Display name (e.g. "手机数码").
+    pub name: String,
+    /// Sort position among siblings, ascending.
+    #[serde(default)]
+    pub sort: i32,
+}
+
+/// A merchant (seller) that owns products and ships its orders (seed 002).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Merchant {
+    /// Id.
+    pub id: MerchantId,
+    /// Shop name.
+    pub name: String,
+}
+
+/// Whether a product can be bought (seed 002 listing/unlisting).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductStatus {
+    /// Listed: can be added to a cart and ordered.
+    #[default]
+    OnSale,
+    /// Unlisted: visible in old orders only.
+    OffSale,
+}
+
+/// A product (SPU): name, category and merchant; its variants are [`Sku`]s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    /// Id.
+    pub id: ProductId,
+    /// Owning merchant.
+    pub merchant: MerchantId,
+    /// Leaf (or any) category the product is filed under.
+    pub category: CategoryId,
+    /// Product name.
+    pub name: String,
+    /// Listing status.
+    #[serde(default)]
+    pub status: ProductStatus,
+}
+
+/// Stock of one SKU, in units. `available + reserved + sold` only changes by
+/// restocking or adjustment; checkout moves units from `available` to
+/// `reserved`, payment from `reserved` to `sold`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stock {
+    /// Units that can be ordered now.
+    pub available: u32,
+    /// Units held by unpaid orders.
+    #[serde(default)]
+    pub reserved: u32,
+    /// Units paid for and not returned.
+    #[serde(default)]
+    pub sold: u32,
+}
+
+/// A stock movement; each maps to one guarded SQL `UPDATE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StockMove {
+    /// available → reserved (checkout). Guard: available ≥ n.
+    Reserve,
+    /// reserved → available (unpaid order cancelled or closed).
+    Release,
+    /// reserved → sold (payment confirmed).
+    Commit,
+    /// sold → available (paid order cancelled, returned goods received).
+    Restock,
+}
+
+impl Stock {
+    /// Applies `movement` of `quantity` units to this stock.
+    ///
+    /// # Errors
+    /// [`GuardFailure::InsufficientStock`] when the source bucket holds fewer
+    /// than `quantity` units; the stock is left unchanged.
+    pub fn apply(&mut self, sku: SkuId, movement: StockMove, quantity: u32) -> Result<(), GuardFailure> {
+        let (from, to) = match movement {
+            StockMove::Reserve => (self.available, self.reserved),
+            StockMove::Release => (self.reserved, self.available),
+            StockMove::Commit => (self.reserved, self.sold),
+            StockMove::Restock => (self.sold, self.available),
+        };
+        if from < quantity {
+            return Err(GuardFailure::InsufficientStock { sku, requested: quantity, available: from });
+        }
+        let (from, to) = (from - quantity, to.saturating_add(quantity));
+        match movement {
+            StockMove::Reserve => (self.available, self.reserved) = (from, to),
+            StockMove::Release => (self.reserved, self.available) = (from, to),
+            StockMove::Commit => (self.reserved, self.sold) = (from, to),
+            StockMove::Restock => (self.sold, self.available) = (from, to),
+        }
+        Ok(())
+    }
+}
+
+/// A sellable variant of a product, with its price and stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sku {
+    /// Id.
+    pub id: SkuId,
+    /// The product (SPU) it belongs to.
+    pub product: ProductId,
+    /// Variant attributes such as `颜色 = 黑色`, `尺码 = M`.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// Selling price per unit, yuan.
+    pub price: Money,
+    /// Struck-through list price per unit, yuan, when shown.
+    #[serde(default)]
+    pub original_price: Option<Money>,
+    /// Weight of one unit in grams, for weight-based shipping.
+    #[serde(default)]
+    pub weight_grams: Option<u32>,
+    /// Stock in units.
+    pub stock: Stock,
+}
+
+/// Why a catalog entry cannot be saved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    /// A category's parent chain loops back to itself.
+    #[error("category {0} would become its own ancestor")]
+    CategoryCycle(CategoryId),
+    /// A reference to a category that does not exist.
+    #[error("category {0} does not exist")]
+    UnknownCategory(CategoryId),
+    /// A price below zero.
+    #[error("sku {sku}: {field} must not be negative")]
+    NegativePrice {
+        /// The SKU.
+        sku: SkuId,
+        /// `price` or `original_price`.
+        field: &'static str,
+    },
+}
+
+/// The category tree, indexed for ancestor lookups.
+#[derive(Debug, Clone, Default)]
+pub struct CategoryTree {
+    parent: HashMap<CategoryId, Option<CategoryId>>,
+}
+
+impl CategoryTree {
+    /// Builds the tree.
+    ///
+    /// # Errors
+    /// [`CatalogError::UnknownCategory`] for a parent that is not in the list,
+    /// [`CatalogError::CategoryCycle`] for a loop.
+    pub fn new(categories: &[Category]) -> Result<CategoryTree, CatalogError> {
+        let tree = CategoryTree { parent: categories.iter().map(|c| (c.id, c.parent)).collect() };
+        for c in categories {
+            if let Some(p) = c.parent
+                && !tree.parent.contains_key(&p)
+            {
+                return Err(CatalogError::UnknownCategory(p));
+            }
+            let mut steps = 0;
+            let mut at = c.parent;
+            while let Some(p) = at {
+                steps += 1;
+                if p == c.id || steps > categories.len() {
+                    return Err(CatalogError::CategoryCycle(c.id));
+                }
+                at = tree.parent.get(&p).copied().flatten();
+            }
+        }
+        Ok(tree)
+    }
+
+    /// `category` followed by its ancestors up to the root. An unknown
+    /// category yields just itself.
+    pub fn path(&self, category: CategoryId) -> Vec<CategoryId> {
+        let mut path = vec![category];
+        let mut at = self.parent.get(&category).copied().flatten();
+        while let Some(p) = at {
+            if path.contains(&p) {
+                break;
+            }
+            path.push(p);
+            at = self.parent.get(&p).copied().flatten();
+        }
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserve_never_goes_below_zero() {
+        let mut s = Stock { available: 2, reserved: 0, sold: 0 };
+        assert!(s.apply(SkuId(1), StockMove::Reserve, 3).is_err());
+        assert_eq!(s.available, 2);
+        s.apply(SkuId(1), StockMove::Reserve, 2).expect("two units");
+        s.apply(SkuId(1), StockMove::Commit, 2).expect("commit");
+        assert_eq!(s, Stock { available: 0, reserved: 0, sold: 2 });
+    }
+
+    #[test]
+    fn category_paths_and_cycles() {
+        let c =
+            |id, parent| Category { id: CategoryId(id), parent: parent.map(CategoryId), name: String::new(), sort: 0 };
+        let tree = CategoryTree::new(&[c(1, None), c(2, Some(1)), c(3, Some(2))]).expect("tree");
+        assert_eq!(tree.path(CategoryId(3)), vec![CategoryId(3), CategoryId(2), CategoryId(1)]);
+        assert_eq!(
+            CategoryTree::new(&[c(1, Some(2)), c(2, Some(1))]).err(),
+            Some(CatalogError::CategoryCycle(CategoryId(1)))
+        );
+    }
+}

@@ -1,0 +1,270 @@
+//! The domain error: every rule that can refuse, with the values involved.
+
+use chrono::{DateTime, Utc};
+
+use crate::after_sales::{AfterSaleAction, AfterSaleKind, AfterSaleStatus};
+use crate::catalog::CatalogError;
+use crate::coupon::TemplateError;
+use crate::ids::{AfterSaleId, CouponTemplateId, OrderId, PaymentId, ProductId, SkuId, UserCouponId, UserId};
+use crate::money::Money;
+use crate::order::{IllegalTransition, OrderStatus};
+use crate::payment::ProviderError;
+use crate::pricing::QuoteError;
+use crate::storage::{GuardFailure, StoreError};
+
+/// Why a mallkit command refused. Nothing was written when one is returned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MallError {
+    /// Pricing refused the cart, coupons or points.
+    #[error(transparent)]
+    Quote(#[from] QuoteError),
+    /// A catalog entry is malformed.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// A coupon template is malformed.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// An input field is out of range.
+    #[error("{field}: {message}")]
+    InvalidInput {
+        /// Field name, dotted path.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Something that does not exist, or that the caller may not see.
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// Entity kind ("order", "sku", …).
+        entity: &'static str,
+        /// Id or number.
+        id: String,
+    },
+    /// A product that is not on sale.
+    #[error("product {0} is not on sale")]
+    ProductOffSale(ProductId),
+    /// Not enough stock.
+    #[error("sku {sku}: {requested} requested, only {available} available")]
+    InsufficientStock {
+        /// SKU.
+        sku: SkuId,
+        /// Units asked for.
+        requested: u32,
+        /// Units available.
+        available: u32,
+    },
+    /// Not enough points.
+    #[error("{needed} points needed, balance is {balance}")]
+    InsufficientPoints {
+        /// Points needed.
+        needed: i64,
+        /// Balance.
+        balance: i64,
+    },
+    /// A coupon that changed status under the command (locked, used).
+    #[error("coupon {coupon} is {actual:?}")]
+    CouponUnavailable {
+        /// Coupon.
+        coupon: UserCouponId,
+        /// Its status.
+        actual: crate::coupon::UserCouponStatus,
+    },
+    /// The template has issued its total.
+    #[error("coupon template {template} is sold out ({limit} issued)")]
+    CouponSoldOut {
+        /// Template.
+        template: CouponTemplateId,
+        /// Total limit.
+        limit: u32,
+    },
+    /// The user holds the per-user limit.
+    #[error("user {user} already holds {limit} of coupon template {template}")]
+    CouponClaimLimit {
+        /// Template.
+        template: CouponTemplateId,
+        /// User.
+        user: UserId,
+        /// Limit.
+        limit: u32,
+    },
+    /// A template that is disabled or whose window has ended.
+    #[error("coupon template {0} cannot be claimed now")]
+    CouponNotClaimable(CouponTemplateId),
+    /// An order command in the wrong status.
+    #[error(transparent)]
+    IllegalTransition(#[from] IllegalTransition),
+    /// An after-sales step in the wrong status.
+    #[error("after-sale {case} ({kind:?}) is {from:?}; {action:?} does not apply")]
+    IllegalAfterSaleStep {
+        /// Case.
+        case: AfterSaleId,
+        /// Its kind.
+        kind: AfterSaleKind,
+        /// Its status.
+        from: AfterSaleStatus,
+        /// The refused step.
+        action: AfterSaleAction,
+    },
+    /// After-sales on an order that is not paid, or a return before shipping.
+    #[error("order {order} is {status:?}; {kind:?} is not available")]
+    AfterSaleNotAllowed {
+        /// Order.
+        order: OrderId,
+        /// Its status.
+        status: OrderStatus,
+        /// Kind asked for.
+        kind: AfterSaleKind,
+    },
+    /// The after-sales window after completion has passed.
+    #[error("order {order}: the after-sales window closed at {closed_at}")]
+    AfterSaleWindowClosed {
+        /// Order.
+        order: OrderId,
+        /// End of the window.
+        closed_at: DateTime<Utc>,
+    },
+    /// More units than are left for after-sales on a line.
+    #[error("order line {line_no}: {requested} units asked, {available} left for after-sales")]
+    AfterSaleQuantityExceeded {
+        /// Line.
+        line_no: u32,
+        /// Units asked.
+        requested: u32,
+        /// Units left.
+        available: u32,
+    },
+    /// More money than the line's refundable amount.
+    #[error("order line {line_no}: {requested} asked, at most {max} refundable")]
+    RefundExceedsRefundable {
+        /// Line.
+        line_no: u32,
+        /// Amount asked, yuan.
+        requested: Money,
+        /// Refundable, yuan.
+        max: Money,
+    },
+    /// A payment whose orders cannot be paid (not pending, or expired).
+    #[error("order {order} is {status:?} and cannot be paid")]
+    OrderNotPayable {
+        /// Order.
+        order: OrderId,
+        /// Its status.
+        status: OrderStatus,
+    },
+    /// A callback whose amount differs from the payment's.
+    #[error("payment {payment}: callback amount {got} differs from {expected}")]
+    PaymentAmountMismatch {
+        /// Payment.
+        payment: PaymentId,
+        /// Payment amount, yuan.
+        expected: Money,
+        /// Callback amount, yuan.
+        got: Money,
+    },
+    /// A second success for a paid payment with another transaction number.
+    #[error("payment {payment} was already paid by transaction {existing}")]
+    PaymentAlreadyConfirmed {
+        /// Payment.
+        payment: PaymentId,
+        /// The transaction that paid it.
+        existing: String,
+    },
+    /// The payment provider failed.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// A concurrent change won every retry.
+    #[error("{entity} {id} kept changing concurrently; try again")]
+    Conflict {
+        /// Entity kind.
+        entity: &'static str,
+        /// Id.
+        id: u64,
+    },
+    /// The storage backend failed.
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+impl MallError {
+    /// The stable snake_case name of the rule that refused, used as
+    /// `error.type` over HTTP and as `error` in scenario expectations.
+    pub fn kind(&self) -> &'static str {
+        use MallError as E;
+        match self {
+            E::Quote(q) => match q {
+                QuoteError::EmptyCart => "empty_cart",
+                QuoteError::ZeroQuantity(_) => "invalid_quantity",
+                QuoteError::DuplicateLine(_) => "duplicate_line",
+                QuoteError::UnknownCoupon(_) => "coupon_not_found",
+                QuoteError::CouponNotApplicable { reason, .. } => match reason {
+                    crate::pricing::CouponRejection::Expired { .. } => "coupon_expired",
+                    crate::pricing::CouponRejection::NotYetValid { .. } => "coupon_not_yet_valid",
+                    crate::pricing::CouponRejection::BelowThreshold { .. } => "coupon_below_threshold",
+                    crate::pricing::CouponRejection::OutOfScope => "coupon_out_of_scope",
+                    crate::pricing::CouponRejection::Disabled => "coupon_disabled",
+                    _ => "coupon_unavailable",
+                },
+                QuoteError::CouponsDoNotStack { .. } => "coupons_do_not_stack",
+                QuoteError::NegativePoints(_) => "invalid_points",
+                QuoteError::PointsExceedBalance { .. } => "insufficient_points",
+                QuoteError::PointsExceedCap { .. } => "points_exceed_cap",
+                QuoteError::PointsNotWholeUnit { .. } => "invalid_points",
+            },
+            E::Catalog(_) => "invalid_catalog",
+            E::Template(_) => "invalid_coupon_template",
+            E::InvalidInput { .. } => "invalid_input",
+            E::NotFound { .. } => "not_found",
+            E::ProductOffSale(_) => "product_off_sale",
+            E::InsufficientStock { .. } => "insufficient_stock",
+            E::InsufficientPoints { .. } => "insufficient_points",
+            E::CouponUnavailable { .. } => "coupon_unavailable",
+            E::CouponSoldOut { .. } => "coupon_sold_out",
+            E::CouponClaimLimit { .. } => "coupon_claim_limit",
+            E::CouponNotClaimable(_) => "coupon_not_claimable",
+            E::IllegalTransition(_) => "illegal_order_transition",
+            E::IllegalAfterSaleStep { .. } => "illegal_after_sale_step",
+            E::AfterSaleNotAllowed { .. } => "after_sale_not_allowed",
+            E::AfterSaleWindowClosed { .. } => "after_sale_window_closed",
+            E::AfterSaleQuantityExceeded { .. } => "after_sale_quantity_exceeded",
+            E::RefundExceedsRefundable { .. } => "refund_exceeds_refundable",
+            E::OrderNotPayable { .. } => "order_not_payable",
+            E::PaymentAmountMismatch { .. } => "payment_amount_mismatch",
+            E::PaymentAlreadyConfirmed { .. } => "payment_already_confirmed",
+            E::Provider(_) => "payment_provider_error",
+            E::Conflict { .. } => "conflict",
+            E::Storage(_) => "storage_error",
+        }
+    }
+
+    pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> MallError {
+        MallError::NotFound { entity, id: id.to_string() }
+    }
+}
+
+impl From<StoreError> for MallError {
+    fn from(e: StoreError) -> MallError {
+        use GuardFailure as G;
+        match e {
+            StoreError::Backend(m) => MallError::Storage(m),
+            StoreError::Guard(g) => match g {
+                G::InsufficientStock { sku, requested, available } => {
+                    MallError::InsufficientStock { sku, requested, available }
+                }
+                G::InsufficientPoints { needed, balance, .. } => MallError::InsufficientPoints { needed, balance },
+                G::CouponStatusChanged { coupon, actual, .. } => MallError::CouponUnavailable { coupon, actual },
+                G::TemplateExhausted { template, limit } => MallError::CouponSoldOut { template, limit },
+                G::ClaimLimitReached { template, user, limit } => MallError::CouponClaimLimit { template, user, limit },
+                G::TemplateDisabled(t) => MallError::CouponNotClaimable(t),
+                G::NotFound { entity, id } => MallError::not_found(entity, id),
+                G::VersionConflict { entity, id } | G::AlreadyExists { entity, id } => {
+                    MallError::Conflict { entity, id }
+                }
+                // A ledger source applied twice, or a frozen/positivity guard: a
+                // concurrent command did this step already.
+                G::PointsSourceApplied { user, .. }
+                | G::InsufficientFrozen { user, .. }
+                | G::NonPositivePoints { user, .. } => MallError::Conflict { entity: "points_account", id: user.0 },
+            },
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! # mallkit-core
+//!
+//! The commerce rules of mallkit, pure and deterministic: money and
+//! allocation ([`money`]), the catalog ([`catalog`]), carts ([`cart`]), the
+//! pricing pipeline with exact best-coupon matching ([`pricing`]), coupons
+//! ([`coupon`]), points and member tiers ([`points`]), orders ([`order`]),
+//! payments ([`payment`]) and after-sales ([`after_sales`]), driven by the
+//! commands of [`service::Mall`] over the storage traits of [`storage`].
+//!
+//! Core does no I/O of its own: time comes from a [`clock::Clock`], ids from
+//! a [`clock::IdGen`], persistence from a [`storage::Store`] and payments from
+//! a [`payment::PaymentProvider`]. See DESIGN.md for the rules and the seeds
+//! they come from.
+
+pub mod after_sales;
+pub mod cart;
+pub mod catalog;
+pub mod clock;
+pub mod coupon;
+pub mod error;
+pub mod ids;
+pub mod money;
+pub mod order;
+pub mod payment;
+pub mod points;
+pub mod pricing;
+pub mod service;
+pub mod storage;
+
+pub use error::MallError;
+pub use money::{Money, Rate, Rounding};
+pub use service::{Mall, Policy};
