@@ -1,1 +1,2 @@
+//! The `mallkit` binary.
 fn main() {}

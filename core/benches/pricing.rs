@@ -1,1 +1,2 @@
+//! Benchmarks of the pricing pipeline (filled in below).
 fn main() {}

@@ -221,8 +221,12 @@ mod tests {
 
     #[test]
     fn category_paths_and_cycles() {
-        let c =
-            |id, parent| Category { id: CategoryId(id), parent: parent.map(CategoryId), name: String::new(), sort: 0 };
+        let c = |id, parent: Option<u64>| Category {
+            id: CategoryId(id),
+            parent: parent.map(CategoryId),
+            name: String::new(),
+            sort: 0,
+        };
         let tree = CategoryTree::new(&[c(1, None), c(2, Some(1)), c(3, Some(2))]).expect("tree");
         assert_eq!(tree.path(CategoryId(3)), vec![CategoryId(3), CategoryId(2), CategoryId(1)]);
         assert_eq!(

@@ -658,8 +658,8 @@ impl<'a> CouponTable<'a> {
         if !merchant.is_empty() && !platform.is_empty() {
             // A platform coupon's discount never grows when the merchant layer
             // reduces its eligible subtotal, so its standalone discount bounds it.
-            merchant.sort_unstable_by(|a, b| b.1.cmp(&a.1));
-            platform.sort_unstable_by(|a, b| b.1.cmp(&a.1));
+            merchant.sort_unstable_by_key(|c| std::cmp::Reverse(c.1));
+            platform.sort_unstable_by_key(|c| std::cmp::Reverse(c.1));
             let top_platform = platform[0].1;
             let n = amount.len();
             let mut remaining = vec![Money::ZERO; n];

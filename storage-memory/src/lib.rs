@@ -10,6 +10,7 @@
 //! (`Stock::apply`, `PointsAccount::apply`), and only when all pass moves the
 //! staged rows into the state: a failed guard leaves nothing behind.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -108,11 +109,10 @@ impl<K, V> Default for Staged<K, V> {
 impl<K: Ord + Hash + Copy, V: Clone> Staged<K, V> {
     /// The staged copy of `key`, copied from `base` on first touch.
     fn get<'a>(&'a mut self, base: &BTreeMap<K, V>, key: K) -> Option<&'a mut V> {
-        if !self.0.contains_key(&key) {
-            let row = base.get(&key)?.clone();
-            self.0.insert(key, row);
+        match self.0.entry(key) {
+            Entry::Occupied(e) => Some(e.into_mut()),
+            Entry::Vacant(v) => Some(v.insert(base.get(&key)?.clone())),
         }
-        self.0.get_mut(&key)
     }
 
     fn exists(&self, base: &BTreeMap<K, V>, key: K) -> bool {
