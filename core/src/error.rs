@@ -123,6 +123,12 @@ pub enum MallError {
         /// End of the window.
         closed_at: DateTime<Utc>,
     },
+    /// A paid order with an after-sales case still open cannot be cancelled.
+    #[error("order {order} has an after-sales case in progress")]
+    AfterSaleInProgress {
+        /// Order.
+        order: OrderId,
+    },
     /// More units than are left for after-sales on a line.
     #[error("order line {line_no}: {requested} units asked, {available} left for after-sales")]
     AfterSaleQuantityExceeded {
@@ -225,6 +231,7 @@ impl MallError {
             E::IllegalAfterSaleStep { .. } => "illegal_after_sale_step",
             E::AfterSaleNotAllowed { .. } => "after_sale_not_allowed",
             E::AfterSaleWindowClosed { .. } => "after_sale_window_closed",
+            E::AfterSaleInProgress { .. } => "after_sale_in_progress",
             E::AfterSaleQuantityExceeded { .. } => "after_sale_quantity_exceeded",
             E::RefundExceedsRefundable { .. } => "refund_exceeds_refundable",
             E::OrderNotPayable { .. } => "order_not_payable",

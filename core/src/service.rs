@@ -714,28 +714,40 @@ impl<S: Store> Mall<S> {
         if was == OrderStatus::PendingPayment {
             writes.extend(self.release_unpaid(&order).await?);
         } else {
+            if order.lines.iter().any(|l| l.after_sales_quantity > l.refunded_quantity) {
+                return Err(MallError::AfterSaleInProgress { order: id });
+            }
             let payment_id = order.payment.ok_or_else(|| MallError::not_found("payment of order", id))?;
             let mut payment =
                 self.store.payment(payment_id).await?.ok_or_else(|| MallError::not_found("payment", payment_id))?;
-            let amount = order.payable;
-            self.refund_through_provider(&mut payment, &format!("CANCEL-{}", order.number), amount).await?;
-            writes.push(Write::UpdatePayment(payment));
+            // Whatever earlier refunds left: the rest of every line, and the
+            // shipping fee unless it went back already.
+            let mut amount = if order.shipping_refunded { Money::ZERO } else { order.shipping_fee };
+            let mut points_back = 0;
             for l in &mut order.lines {
-                writes.push(Write::MoveStock { sku: l.sku, movement: StockMove::Restock, quantity: l.quantity });
+                let units = l.quantity - l.refunded_quantity;
+                if units > 0 {
+                    writes.push(Write::MoveStock { sku: l.sku, movement: StockMove::Restock, quantity: units });
+                }
+                amount += l.payable - l.refunded_amount;
+                points_back += l.points_used - l.points_returned;
+                l.after_sales_quantity = l.quantity;
                 l.refund_claimed_quantity = l.quantity;
                 l.refunded_quantity = l.quantity;
                 l.refunded_amount = l.payable;
                 l.points_returned = l.points_used;
             }
-            order.refunded_total = amount;
+            self.refund_through_provider(&mut payment, &format!("CANCEL-{}", order.number), amount).await?;
+            writes.push(Write::UpdatePayment(payment));
+            order.refunded_total += amount;
             order.shipping_refunded = true;
-            if order.points_used > 0 {
+            if points_back > 0 {
                 writes.push(self.ledger(
                     order.user,
                     PointsSource::RefundReturn,
                     PointsAction::Return,
                     id.0,
-                    order.points_used,
+                    points_back,
                     "取消订单退回积分",
                 ));
             }
@@ -1210,7 +1222,9 @@ impl<S: Store> Mall<S> {
                     }
                 }
             }
-            AfterSaleAction::Reject | AfterSaleAction::Cancel => {
+            // A withdrawn case gives its units (and clawback) back; a finished
+            // exchange leaves the replacement open to after-sales again.
+            AfterSaleAction::Reject | AfterSaleAction::Cancel | AfterSaleAction::Reship => {
                 let mut order = self.order(Actor::System, case.order).await?;
                 for l in &case.lines {
                     if let Some(ol) = order.lines.iter_mut().find(|ol| ol.line_no == l.line_no) {
