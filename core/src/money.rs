@@ -407,27 +407,34 @@ pub fn allocate_into(total: Money, weights: &[Money], out: &mut [Money]) {
         weight_sum = n as i128;
     }
     let mut given: i128 = 0;
-    // Remainders are below `weight_sum`; keep them beside the index so ties
-    // can be broken by position.
-    let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(n);
+    // Remainders are below `weight_sum`; kept beside the index so ties can be
+    // broken by position. Carts of up to 64 lines use the stack.
+    let mut stack = [(0i128, 0usize); 64];
+    let mut heap = Vec::new();
+    let remainders: &mut [(i128, usize)] = if n <= stack.len() {
+        &mut stack[..n]
+    } else {
+        heap.resize(n, (0, 0));
+        &mut heap
+    };
     for (i, slot) in out.iter_mut().enumerate().take(n) {
         let w = if even { 1 } else { weight_of(i) };
         let exact = total_fen * w;
         let part = exact / weight_sum;
         given += part;
         *slot = Money::from_fen(part as i64);
-        remainders.push((exact % weight_sum, i));
+        remainders[i] = (exact % weight_sum, i);
     }
-    let mut left = (total_fen - given) as usize;
+    let left = (total_fen - given) as usize;
     if left > 0 {
-        // Largest remainder first; equal remainders keep index order.
-        remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        for &(_, i) in remainders.iter() {
-            if left == 0 {
-                break;
-            }
+        // The `left` largest remainders get one fen each; equal remainders
+        // keep index order.
+        let by_rank = |a: &(i128, usize), b: &(i128, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        if left < n {
+            remainders.select_nth_unstable_by(left - 1, by_rank);
+        }
+        for &(_, i) in remainders.iter().take(left) {
             out[i] += Money::from_fen(1);
-            left -= 1;
         }
     }
     if negative {

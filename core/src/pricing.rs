@@ -359,7 +359,7 @@ pub struct Quote {
     pub adjustments: Vec<Adjustment>,
     /// Shipping per merchant.
     pub shipping: Vec<MerchantShipping>,
-    /// Every other coupon of the request, with the reason.
+    /// Every other coupon of the request, with the reason, by coupon id.
     pub rejected_coupons: Vec<RejectedCoupon>,
 }
 
@@ -427,7 +427,7 @@ pub fn quote(req: &QuoteRequest<'_>) -> Result<Quote, QuoteError> {
     // 3. Points on what remains of the goods, allocated to all lines.
     let pp = &req.policy.points;
     let unit_points = pp.points_per_fen();
-    let cap_fen = pp.redeem_cap.of(after_coupons, Rounding::Down).fen().max(0);
+    let cap_fen = pp.redeem_cap.min(Rate::ONE).of(after_coupons, Rounding::Down).fen().max(0);
     let balance_units = req.points_balance.max(0) / unit_points;
     let points_max = cap_fen.min(balance_units) * unit_points;
     let points_used = match req.points {
@@ -728,8 +728,10 @@ impl<'a> CouponTable<'a> {
         Ok(chosen)
     }
 
+    /// Every coupon not in `chosen`, with its reason, by coupon id.
     fn rejections(&self, chosen: &[usize]) -> Vec<RejectedCoupon> {
-        self.coupons
+        let mut out: Vec<RejectedCoupon> = self
+            .coupons
             .iter()
             .enumerate()
             .filter(|(i, _)| !chosen.contains(i))
@@ -740,7 +742,9 @@ impl<'a> CouponTable<'a> {
                     Err(r) => r,
                 },
             })
-            .collect()
+            .collect();
+        out.sort_unstable_by_key(|r| r.coupon);
+        out
     }
 }
 

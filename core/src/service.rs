@@ -54,6 +54,48 @@ pub struct Policy {
     pub return_coupon_on_paid_cancel: bool,
 }
 
+impl Policy {
+    /// Checks every setting.
+    ///
+    /// # Errors
+    /// [`MallError::InvalidInput`] naming the field: `redeem_points_per_yuan`
+    /// not a positive multiple of 100, `redeem_cap` above 1, a negative fee,
+    /// a zero weight step, or a period that is not positive.
+    pub fn validate(&self) -> Result<(), MallError> {
+        let points = &self.pricing.points;
+        if points.redeem_points_per_yuan <= 0 || points.redeem_points_per_yuan % 100 != 0 {
+            return Err(invalid("policy.pricing.points.redeem_points_per_yuan", "must be a positive multiple of 100"));
+        }
+        if points.redeem_cap > crate::money::Rate::ONE {
+            return Err(invalid("policy.pricing.points.redeem_cap", "must be at most 1"));
+        }
+        let shipping = &self.pricing.shipping;
+        let mut fees = vec![("flat_fee", shipping.flat_fee)];
+        if let Some(t) = shipping.free_over {
+            fees.push(("free_over", t));
+        }
+        if let Some(w) = shipping.by_weight {
+            if w.step_grams == 0 {
+                return Err(invalid("policy.pricing.shipping.by_weight.step_grams", "must be at least 1"));
+            }
+            fees.extend([("by_weight.first_fee", w.first_fee), ("by_weight.step_fee", w.step_fee)]);
+        }
+        if let Some((field, _)) = fees.iter().find(|(_, m)| m.is_negative()) {
+            return Err(invalid(&format!("policy.pricing.shipping.{field}"), "must not be negative"));
+        }
+        for (field, value) in [
+            ("payment_timeout_minutes", self.payment_timeout_minutes),
+            ("auto_confirm_days", self.auto_confirm_days),
+            ("after_sales_days", self.after_sales_days),
+        ] {
+            if value <= 0 {
+                return Err(invalid(&format!("policy.{field}"), "must be positive"));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Policy {
@@ -344,6 +386,26 @@ impl<S: Store> Mall<S> {
         };
         self.store.apply(vec![Write::IssueCoupon(coupon.clone())]).await?;
         Ok(coupon)
+    }
+
+    /// Voids a coupon the user has not used (admin; seed 004 status 3 已作废).
+    ///
+    /// # Errors
+    /// [`MallError::NotFound`], [`MallError::CouponUnavailable`] when it is
+    /// locked by a checkout, used or already void.
+    pub async fn void_coupon(&self, coupon: UserCouponId) -> Result<(), MallError> {
+        let c = self.store.user_coupon(coupon).await?.ok_or_else(|| MallError::not_found("user_coupon", coupon))?;
+        if !matches!(c.status, UserCouponStatus::Unused | UserCouponStatus::Expired) {
+            return Err(MallError::CouponUnavailable { coupon, actual: c.status });
+        }
+        let write = Write::SetCouponStatus {
+            coupon,
+            from: c.status,
+            to: UserCouponStatus::Void,
+            checkout: None,
+            at: self.now(),
+        };
+        Ok(self.store.apply(vec![write]).await?)
     }
 
     // ---- cart ----

@@ -398,3 +398,38 @@ async fn sixty_four_buyers_for_the_last_hundred_units_never_oversell() {
     let sku = w.mall.store().sku(SkuId(1)).await.expect("read").expect("sku");
     assert_eq!(sku.stock, Stock { available: 0, reserved: 100, sold: 0 });
 }
+
+#[test]
+fn policy_validation_names_the_field() {
+    assert_eq!(Policy::default().validate(), Ok(()));
+    let mut p = Policy::default();
+    p.pricing.points.redeem_points_per_yuan = 150;
+    let field = |p: &Policy| match p.validate() {
+        Err(MallError::InvalidInput { field, .. }) => field,
+        other => panic!("expected invalid input, got {other:?}"),
+    };
+    assert_eq!(field(&p), "policy.pricing.points.redeem_points_per_yuan");
+    let mut p = Policy::default();
+    p.pricing.shipping.flat_fee = m("-1.00");
+    assert_eq!(field(&p), "policy.pricing.shipping.flat_fee");
+    let mut p = Policy::default();
+    p.payment_timeout_minutes = 0;
+    assert_eq!(field(&p), "policy.payment_timeout_minutes");
+}
+
+#[tokio::test]
+async fn a_void_coupon_is_never_chosen_and_a_locked_one_cannot_be_voided() {
+    let w = world().await;
+    let first = w.mall.claim_coupon(BUYER, CouponTemplateId(1)).await.expect("claim");
+    let limit = w.mall.claim_coupon(BUYER, CouponTemplateId(1)).await;
+    assert_eq!(limit.map_err(|e| e.kind()).err(), Some("coupon_claim_limit"));
+    w.mall.void_coupon(first.id).await.expect("void");
+    let q = w.mall.preview(BUYER, &ten_units()).await.expect("preview");
+    assert_eq!(q.payable, m("2550.00"));
+    assert_eq!(q.applied_coupons, vec![]);
+    assert_eq!(
+        q.rejected_coupons[0].reason,
+        mallkit_core::pricing::CouponRejection::NotUsable { status: mallkit_core::coupon::UserCouponStatus::Void }
+    );
+    assert_eq!(w.mall.void_coupon(first.id).await.map_err(|e| e.kind()).err(), Some("coupon_unavailable"));
+}
