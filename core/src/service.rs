@@ -906,7 +906,8 @@ impl<S: Store> Mall<S> {
         retrying!(self.try_complete(Actor::Buyer(user), id, OrderCommand::ConfirmReceipt).await)
     }
 
-    /// Completes every shipped order whose auto-confirm time has passed.
+    /// Completes every shipped order whose auto-confirm time has passed and
+    /// that has no after-sales case open (those wait for a later run).
     /// Returns the completed ids.
     ///
     /// # Errors
@@ -914,6 +915,10 @@ impl<S: Store> Mall<S> {
     pub async fn auto_confirm_due(&self) -> Result<Vec<OrderId>, MallError> {
         let mut done = Vec::new();
         for id in self.store.orders_due(OrderStatus::Shipped, self.now()).await? {
+            let order = self.order(Actor::System, id).await?;
+            if order.lines.iter().any(|l| l.after_sales_quantity > l.refunded_quantity) {
+                continue;
+            }
             match retrying!(self.try_complete(Actor::System, id, OrderCommand::AutoConfirm).await) {
                 Ok(_) => done.push(id),
                 Err(MallError::IllegalTransition(_)) => {}

@@ -433,3 +433,42 @@ async fn a_void_coupon_is_never_chosen_and_a_locked_one_cannot_be_voided() {
     );
     assert_eq!(w.mall.void_coupon(first.id).await.map_err(|e| e.kind()).err(), Some("coupon_unavailable"));
 }
+
+#[tokio::test]
+async fn auto_confirm_waits_for_an_open_case_then_completes_with_tier_points() {
+    let w = world().await;
+    w.mall
+        .save_tier(mallkit_core::points::Tier {
+            level: 0,
+            name: "普通会员".into(),
+            min_points: 0,
+            points_multiplier: "1.5".parse().expect("rate"),
+            free_shipping: false,
+            member_discount: None,
+            benefits: vec![],
+        })
+        .await
+        .expect("tier");
+    let order = w.mall.checkout(BUYER, &lines(&[(1, 1)])).await.expect("checkout").orders.remove(0);
+    w.mall.pay(BUYER, &[order.id], PaymentChannel::Simulated).await.expect("pay");
+    w.mall.ship(Actor::Admin(UserId(9)), order.id, "EMS", "E1").await.expect("ship");
+    let case = w
+        .mall
+        .apply_after_sale(
+            BUYER,
+            order.id,
+            AfterSaleKind::Exchange,
+            &[AfterSaleRequestLine { line_no: 1, quantity: 1, amount: None }],
+            "尺码不对",
+        )
+        .await
+        .expect("apply");
+    w.clock.advance(Duration::days(11));
+    assert_eq!(w.mall.auto_confirm_due().await.expect("run"), vec![]);
+    w.mall.after_sale_step(Actor::Buyer(BUYER), case.id, AfterSaleAction::Cancel, "算了").await.expect("cancel");
+    assert_eq!(w.mall.auto_confirm_due().await.expect("run"), vec![order.id]);
+    let done = w.mall.order(Actor::Buyer(BUYER), order.id).await.expect("order");
+    // 255.00 paid × 1 point per yuan × 1.5 = 382.5 → 382.
+    assert_eq!((done.status, done.points_earned), (OrderStatus::Completed, 382));
+    assert_eq!(done.history.last().map(|h| h.actor), Some(Actor::System));
+}
