@@ -1,0 +1,53 @@
+//! # mallkit-conformance
+//!
+//! One conformance suite for every mallkit store, written once against the
+//! `mallkit-core` storage traits: [`guards`] checks the storage contract
+//! (every guard, all-or-nothing batches, reads), [`journeys`] runs whole
+//! customer journeys through `Mall` with the seeds' numbers.
+//!
+//! A backend runs the whole suite with one line in a test file:
+//!
+//! ```ignore
+//! mallkit_conformance::suite!(async { mallkit_storage_memory::MemoryStore::new() });
+//! ```
+//!
+//! The expression is evaluated once per case, so every case gets a fresh,
+//! empty store. The calling crate needs `tokio` (macros, multi-thread
+//! runtime) as a dev-dependency.
+
+pub mod guards;
+pub mod journeys;
+
+/// Expands into one `#[tokio::test]` per conformance case; `$make` is an
+/// expression whose `.await` yields a fresh, empty store.
+#[macro_export]
+macro_rules! suite {
+    ($make:expr) => {
+        $crate::suite!(@cases $make;
+            guards::catalog_round_trips,
+            guards::a_failed_guard_rolls_back_the_whole_batch,
+            guards::stock_moves_are_guarded,
+            guards::coupon_claims_respect_every_limit,
+            guards::coupon_status_moves_are_guarded,
+            guards::points_ledger_applies_each_source_once,
+            journeys::seed_004_preview_order_pay_ship_confirm_return,
+            journeys::unpaid_order_closes_after_timeout_and_gives_everything_back,
+            journeys::duplicate_callbacks_confirm_once_and_a_late_one_is_refunded,
+            journeys::two_merchants_split_into_two_orders_paid_by_one_payment,
+            journeys::partial_return_below_threshold_claws_back_the_kept_units_discount,
+            journeys::refund_only_before_shipping_refunds_shipping_and_closes,
+            journeys::cancel_after_payment_refunds_everything_and_returns_points,
+            journeys::sixty_four_buyers_for_the_last_hundred_units_never_oversell,
+            journeys::a_void_coupon_is_never_chosen_and_a_locked_one_cannot_be_voided,
+            journeys::auto_confirm_waits_for_an_open_case_then_completes_with_tier_points,
+        );
+    };
+    (@cases $make:expr; $($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                $crate::$module::$case($make.await).await;
+            }
+        )*
+    };
+}
