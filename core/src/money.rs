@@ -262,8 +262,32 @@ impl Rounding {
 
     /// `amount × numerator / denominator`, rounded to the fen by this rule.
     pub fn scale(self, amount: Money, numerator: i64, denominator: i64) -> Money {
+        // Prices times rates fit an i64; 128-bit division is kept for the rest.
+        if let Some(product) = amount.fen().checked_mul(numerator) {
+            return Money(self.divide_i64(product, denominator));
+        }
         let v = self.divide(i128::from(amount.fen()) * i128::from(numerator), i128::from(denominator));
         Money(v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+    }
+
+    /// [`Rounding::divide`] on 64-bit integers (same rule, same results).
+    fn divide_i64(self, numerator: i64, denominator: i64) -> i64 {
+        if denominator <= 0 {
+            return 0;
+        }
+        let (q, r) = (numerator / denominator, numerator % denominator);
+        if r == 0 {
+            return q;
+        }
+        let away = if numerator < 0 { -1 } else { 1 };
+        let twice = 2 * u128::from(r.unsigned_abs());
+        let d = u128::from(denominator.unsigned_abs());
+        let up = match self {
+            Rounding::Down => false,
+            Rounding::HalfUp => twice >= d,
+            Rounding::HalfEven => twice > d || (twice == d && q % 2 != 0),
+        };
+        if up { q + away } else { q }
     }
 }
 
@@ -392,52 +416,65 @@ pub fn allocate(total: Money, weights: &[Money]) -> Vec<Money> {
 /// one buffer.
 pub fn allocate_into(total: Money, weights: &[Money], out: &mut [Money]) {
     let n = weights.len().min(out.len());
+    allocate_by(total, n, |i| weights[i], out);
+}
+
+/// [`allocate_into`] with the weight of part `i` given by `weight(i)`, for
+/// `i` in `0..n` (`n` at most `out.len()`), so a caller need not build a
+/// weights vector.
+pub fn allocate_by(total: Money, n: usize, weight: impl Fn(usize) -> Money, out: &mut [Money]) {
+    let n = n.min(out.len());
     if n == 0 {
         return;
     }
-    let negative = total.is_negative();
-    let total_fen = i128::from(total.fen()).abs();
-    let weight_of = |i: usize| -> i128 {
-        let w = weights[i].fen();
-        if w > 0 { i128::from(w) } else { 0 }
-    };
-    let mut weight_sum: i128 = (0..n).map(weight_of).sum();
+    let total_fen = u128::from(total.fen().unsigned_abs());
+    let weight_of = |i: usize| u128::from(weight(i).fen().max(0).unsigned_abs());
+    let mut weight_sum: u128 = (0..n).map(weight_of).sum();
     let even = weight_sum == 0;
     if even {
-        weight_sum = n as i128;
+        weight_sum = n as u128;
     }
-    let mut given: i128 = 0;
-    // Remainders are below `weight_sum`; kept beside the index so ties can be
-    // broken by position. Carts of up to 64 lines use the stack.
-    let mut stack = [(0i128, 0usize); 64];
+    // Each part is ⌊total × w / W⌋; the fen left over go to the largest
+    // remainders. A remainder is packed with its inverted index into one
+    // integer key, so "largest key" means largest remainder, then earlier line.
+    let mut given: u128 = 0;
+    let mut stack = [0u128; 64];
     let mut heap = Vec::new();
-    let remainders: &mut [(i128, usize)] = if n <= stack.len() {
+    let keys: &mut [u128] = if n <= stack.len() {
         &mut stack[..n]
     } else {
-        heap.resize(n, (0, 0));
+        heap.resize(n, 0);
         &mut heap
     };
+    let small = total_fen.checked_mul(weight_sum).is_some_and(|p| p <= u128::from(u64::MAX));
     for (i, slot) in out.iter_mut().enumerate().take(n) {
         let w = if even { 1 } else { weight_of(i) };
-        let exact = total_fen * w;
-        let part = exact / weight_sum;
+        // 64-bit division whenever the product fits: the common case.
+        let (part, rem) = if small {
+            let (e, d) = ((total_fen * w) as u64, weight_sum as u64);
+            (u128::from(e / d), u128::from(e % d))
+        } else {
+            let e = total_fen * w;
+            (e / weight_sum, e % weight_sum)
+        };
         given += part;
         *slot = Money::from_fen(part as i64);
-        remainders[i] = (exact % weight_sum, i);
+        keys[i] = (rem << 64) | u128::from(u64::MAX - i as u64);
     }
     let left = (total_fen - given) as usize;
     if left > 0 {
-        // The `left` largest remainders get one fen each; equal remainders
-        // keep index order.
-        let by_rank = |a: &(i128, usize), b: &(i128, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
-        if left < n {
-            remainders.select_nth_unstable_by(left - 1, by_rank);
+        // Fewer fen are left than there are positive remainders, so the
+        // `left` largest keys all carry a positive remainder.
+        let cut = n - left.min(n);
+        if cut > 0 {
+            keys.select_nth_unstable(cut);
         }
-        for &(_, i) in remainders.iter().take(left) {
+        for key in &keys[cut..] {
+            let i = (u64::MAX - *key as u64) as usize;
             out[i] += Money::from_fen(1);
         }
     }
-    if negative {
+    if total.is_negative() {
         for slot in out.iter_mut().take(n) {
             *slot = -*slot;
         }

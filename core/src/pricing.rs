@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::coupon::{CouponTemplate, ScopeFacts, StackLayer, TemplateStatus, UserCoupon, UserCouponStatus};
 use crate::ids::{CategoryId, CouponTemplateId, MerchantId, ProductId, SkuId, UserCouponId};
-use crate::money::{Money, Rate, Rounding, allocate_into};
+use crate::money::{Money, Rate, Rounding, allocate_by, allocate_into};
 use crate::points::{PointsPolicy, Tier};
 
 /// A cart line with what pricing needs to know about its SKU.
@@ -413,9 +413,9 @@ pub fn quote(req: &QuoteRequest<'_>) -> Result<Quote, QuoteError> {
         let mut allocation = vec![Money::ZERO; n];
         let (eligible, off) = apply_coupon(&table, c, &mut remaining, &mut allocation, rounding);
         coupon_discount += off;
-        applied_coupons.push(c.id);
+        applied_coupons.push(c.coupon.id);
         adjustments.push(Adjustment {
-            source: AdjustmentSource::Coupon { coupon: c.id, template: c.template.id, layer: c.template.layer },
+            source: AdjustmentSource::Coupon { coupon: c.coupon.id, template: c.template.id, layer: c.template.layer },
             amount: off,
             measured_on: eligible,
             allocation,
@@ -558,16 +558,54 @@ fn shipping_fees(
     out
 }
 
-/// Lines of a cart in a coupon's scope, as a bit set.
+/// Lines of a cart in a coupon's scope, as a bit set: the first 64 lines
+/// inline, the rest (rare) on the heap.
 #[derive(Debug, Clone)]
 struct ScopeMask {
     all: bool,
-    words: Vec<u64>,
+    first: u64,
+    rest: Vec<u64>,
 }
 
 impl ScopeMask {
+    fn new(t: &CouponTemplate, lines: &[&PricingLine]) -> ScopeMask {
+        use crate::coupon::CouponScope as Scope;
+        let mut mask = ScopeMask { all: false, first: 0, rest: vec![0; lines.len().saturating_sub(64).div_ceil(64)] };
+        // One tight loop per kind of scope; the rule itself is `CouponScope::covers`.
+        let mut mark = |covered: &dyn Fn(&PricingLine) -> bool| {
+            for (i, l) in lines.iter().enumerate() {
+                if covered(l) {
+                    mask.insert(i);
+                }
+            }
+        };
+        match &t.scope {
+            Scope::All => return ScopeMask { all: true, first: 0, rest: Vec::new() },
+            Scope::Merchant(m) => mark(&|l| l.merchant == *m),
+            Scope::Products(ids) => mark(&|l| ids.contains(&l.product)),
+            Scope::Skus(ids) => mark(&|l| ids.contains(&l.sku)),
+            Scope::Categories(_) => mark(&|l| {
+                t.scope.covers(ScopeFacts {
+                    sku: l.sku,
+                    product: l.product,
+                    merchant: l.merchant,
+                    category_path: &l.category_path,
+                })
+            }),
+        }
+        mask
+    }
+
+    fn insert(&mut self, i: usize) {
+        if i < 64 {
+            self.first |= 1 << i;
+        } else {
+            self.rest[(i - 64) / 64] |= 1 << (i % 64);
+        }
+    }
+
     fn contains(&self, i: usize) -> bool {
-        self.all || self.words[i / 64] & (1 << (i % 64)) != 0
+        self.all || if i < 64 { self.first & (1 << i) != 0 } else { self.rest[(i - 64) / 64] & (1 << (i % 64)) != 0 }
     }
 
     fn sum(&self, amounts: &[Money]) -> Money {
@@ -575,11 +613,10 @@ impl ScopeMask {
             return amounts.iter().sum();
         }
         let mut total = 0i64;
-        for (w, word) in self.words.iter().enumerate() {
+        for (w, word) in std::iter::once(&self.first).chain(&self.rest).enumerate() {
             let mut bits = *word;
             while bits != 0 {
-                let i = w * 64 + bits.trailing_zeros() as usize;
-                total += amounts[i].fen();
+                total += amounts[w * 64 + bits.trailing_zeros() as usize].fen();
                 bits &= bits - 1;
             }
         }
@@ -590,49 +627,71 @@ impl ScopeMask {
 /// A candidate coupon with what the cart makes of it.
 #[derive(Debug)]
 struct Evaluated<'a> {
-    id: UserCouponId,
-    valid_to: DateTime<Utc>,
+    coupon: &'a UserCoupon,
     template: &'a CouponTemplate,
-    /// Index into `CouponTable::masks`.
+    /// Index into `CouponTable::masks` and `CouponTable::discounts`.
     mask: usize,
-    /// Its discount alone on the cart, or why it cannot apply.
-    standalone: Result<Money, CouponRejection>,
+    /// Status, template status and window allow its use now.
+    usable: bool,
 }
 
 struct CouponTable<'a> {
     coupons: Vec<Evaluated<'a>>,
     masks: Vec<ScopeMask>,
+    /// Per template: its discount alone on this cart, or why it has none.
+    discounts: Vec<Result<Money, CouponRejection>>,
+    /// Template ids, same index as `masks`.
+    templates: Vec<CouponTemplateId>,
+    now: DateTime<Utc>,
 }
 
 impl<'a> CouponTable<'a> {
     fn build(req: &QuoteRequest<'a>, lines: &[&PricingLine], amount: &[Money]) -> CouponTable<'a> {
         let rounding = req.policy.rounding;
-        let mut masks: Vec<ScopeMask> = Vec::new();
-        let mut eligible: Vec<Money> = Vec::new();
-        let mut mask_of: Vec<CouponTemplateId> = Vec::new();
-        let mut coupons = Vec::with_capacity(req.coupons.len());
+        let mut table = CouponTable {
+            coupons: Vec::with_capacity(req.coupons.len()),
+            masks: Vec::new(),
+            discounts: Vec::new(),
+            templates: Vec::new(),
+            now: req.now,
+        };
         for cand in req.coupons {
             let (c, t) = (cand.coupon, cand.template);
-            let mask = match mask_of.iter().position(|id| *id == t.id) {
+            // Coupons usually come grouped by template: try the last slot first.
+            let last = table.templates.len().wrapping_sub(1);
+            let cached = (table.templates.get(last) == Some(&t.id)).then_some(last);
+            let mask = match cached.or_else(|| table.templates.iter().position(|id| *id == t.id)) {
                 Some(m) => m,
                 None => {
                     let m = ScopeMask::new(t, lines);
-                    eligible.push(m.sum(amount));
-                    masks.push(m);
-                    mask_of.push(t.id);
-                    masks.len() - 1
+                    let e = m.sum(amount);
+                    table.discounts.push(if e.is_zero() {
+                        Err(CouponRejection::OutOfScope)
+                    } else {
+                        t.kind.discount(e, rounding).map_err(|short_by| CouponRejection::BelowThreshold { short_by })
+                    });
+                    table.masks.push(m);
+                    table.templates.push(t.id);
+                    table.masks.len() - 1
                 }
             };
-            let standalone = usability(c, t, req.now).and_then(|()| {
-                let e = eligible[mask];
-                if e.is_zero() {
-                    return Err(CouponRejection::OutOfScope);
-                }
-                t.kind.discount(e, rounding).map_err(|short_by| CouponRejection::BelowThreshold { short_by })
-            });
-            coupons.push(Evaluated { id: c.id, valid_to: c.valid_to, template: t, mask, standalone });
+            let usable = c.status == UserCouponStatus::Unused
+                && t.status == TemplateStatus::Enabled
+                && c.valid_from <= req.now
+                && req.now <= c.valid_to;
+            table.coupons.push(Evaluated { coupon: c, template: t, mask, usable });
         }
-        CouponTable { coupons, masks }
+        table
+    }
+
+    /// Coupon `i`'s discount alone on the cart, or why it cannot apply.
+    fn standalone(&self, i: usize) -> Result<Money, CouponRejection> {
+        let c = &self.coupons[i];
+        if c.usable {
+            self.discounts[c.mask]
+        } else {
+            usability(c.coupon, c.template, self.now).and(self.discounts[c.mask])
+        }
     }
 
     /// The set with the largest total discount; ties to the fewer coupons,
@@ -640,11 +699,26 @@ impl<'a> CouponTable<'a> {
     /// coupon and every (merchant layer, platform layer) pair is considered,
     /// with pairs pruned only by an upper bound that cannot beat the best.
     fn best(&self, amount: &[Money], rounding: Rounding) -> Vec<usize> {
+        // Usable coupons of one template take off the same amount in any set,
+        // so only the one that ranks first (earliest expiry, then lowest id)
+        // can be in the best set: search over one representative per template.
+        let mut representative: Vec<Option<usize>> = vec![None; self.masks.len()];
+        for (i, c) in self.coupons.iter().enumerate() {
+            if !c.usable || self.discounts[c.mask].is_err() {
+                continue;
+            }
+            let slot = &mut representative[c.mask];
+            let rank = |e: &Evaluated<'_>| (e.coupon.valid_to, e.coupon.id);
+            if slot.is_none_or(|r| rank(c) < rank(&self.coupons[r])) {
+                *slot = Some(i);
+            }
+        }
         let mut best = SetKey::empty();
         let mut merchant: Vec<(usize, Money)> = Vec::new();
         let mut platform: Vec<(usize, Money)> = Vec::new();
-        for (i, c) in self.coupons.iter().enumerate() {
-            let Ok(d) = c.standalone else { continue };
+        for i in representative.into_iter().flatten() {
+            let c = &self.coupons[i];
+            let Ok(d) = self.discounts[c.mask] else { continue };
             let key = SetKey::single(d, i, c);
             if key.beats(&best) {
                 best = key;
@@ -698,14 +772,14 @@ impl<'a> CouponTable<'a> {
     ) -> Result<Vec<usize>, QuoteError> {
         let mut chosen: Vec<usize> = Vec::with_capacity(ids.len());
         for id in ids {
-            let i = self.coupons.iter().position(|c| c.id == *id).ok_or(QuoteError::UnknownCoupon(*id))?;
-            if let Err(reason) = self.coupons[i].standalone {
+            let i = self.coupons.iter().position(|c| c.coupon.id == *id).ok_or(QuoteError::UnknownCoupon(*id))?;
+            if let Err(reason) = self.standalone(i) {
                 return Err(QuoteError::CouponNotApplicable { coupon: *id, reason });
             }
             for &j in &chosen {
                 let (a, b) = (self.coupons[j].template.layer, self.coupons[i].template.layer);
                 if a.is_none() || b.is_none() || a == b {
-                    return Err(QuoteError::CouponsDoNotStack { first: self.coupons[j].id, second: *id });
+                    return Err(QuoteError::CouponsDoNotStack { first: self.coupons[j].coupon.id, second: *id });
                 }
             }
             chosen.push(i);
@@ -720,7 +794,7 @@ impl<'a> CouponTable<'a> {
             let eligible = self.masks[p.mask].sum(&remaining);
             if let Err(short_by) = p.template.kind.discount(eligible, rounding) {
                 return Err(QuoteError::CouponNotApplicable {
-                    coupon: p.id,
+                    coupon: p.coupon.id,
                     reason: CouponRejection::BelowThreshold { short_by },
                 });
             }
@@ -735,9 +809,9 @@ impl<'a> CouponTable<'a> {
             .iter()
             .enumerate()
             .filter(|(i, _)| !chosen.contains(i))
-            .map(|(_, c)| RejectedCoupon {
-                coupon: c.id,
-                reason: match c.standalone {
+            .map(|(i, c)| RejectedCoupon {
+                coupon: c.coupon.id,
+                reason: match self.standalone(i) {
                     Ok(discount) => CouponRejection::Smaller { discount },
                     Err(r) => r,
                 },
@@ -745,23 +819,6 @@ impl<'a> CouponTable<'a> {
             .collect();
         out.sort_unstable_by_key(|r| r.coupon);
         out
-    }
-}
-
-impl ScopeMask {
-    fn new(t: &CouponTemplate, lines: &[&PricingLine]) -> ScopeMask {
-        if matches!(t.scope, crate::coupon::CouponScope::All) {
-            return ScopeMask { all: true, words: Vec::new() };
-        }
-        let mut words = vec![0u64; lines.len().div_ceil(64)];
-        for (i, l) in lines.iter().enumerate() {
-            let facts =
-                ScopeFacts { sku: l.sku, product: l.product, merchant: l.merchant, category_path: &l.category_path };
-            if t.scope.covers(facts) {
-                words[i / 64] |= 1 << (i % 64);
-            }
-        }
-        ScopeMask { all: false, words }
     }
 }
 
@@ -795,9 +852,7 @@ fn apply_coupon(
     let eligible = mask.sum(remaining);
     let off = c.template.kind.discount(eligible, rounding).unwrap_or(Money::ZERO);
     // Weights: the in-scope lines' remaining amounts; zero elsewhere.
-    let weights: Vec<Money> =
-        remaining.iter().enumerate().map(|(i, r)| if mask.contains(i) { *r } else { Money::ZERO }).collect();
-    allocate_into(off, &weights, allocation);
+    allocate_by(off, remaining.len(), |i| if mask.contains(i) { remaining[i] } else { Money::ZERO }, allocation);
     for (r, a) in remaining.iter_mut().zip(allocation.iter()) {
         *r -= *a;
     }
@@ -829,13 +884,13 @@ impl SetKey {
         SetKey {
             discount,
             count: 1,
-            order: [(c.valid_to, c.id), (DateTime::<Utc>::MAX_UTC, UserCouponId(u64::MAX))],
+            order: [(c.coupon.valid_to, c.coupon.id), (DateTime::<Utc>::MAX_UTC, UserCouponId(u64::MAX))],
             members: [i, 0],
         }
     }
 
     fn pair(discount: Money, (mi, m): (usize, &Evaluated<'_>), (pi, p): (usize, &Evaluated<'_>)) -> SetKey {
-        let (a, b) = ((m.valid_to, m.id), (p.valid_to, p.id));
+        let (a, b) = ((m.coupon.valid_to, m.coupon.id), (p.coupon.valid_to, p.coupon.id));
         SetKey { discount, count: 2, order: if a <= b { [a, b] } else { [b, a] }, members: [mi, pi] }
     }
 
