@@ -97,6 +97,18 @@ pub enum Actor {
     System,
 }
 
+impl Actor {
+    /// True when this actor may see a record owned by buyer `user` and sold
+    /// by `merchant`: the buyer, that merchant, admins and the system.
+    pub fn may_see(self, user: UserId, merchant: MerchantId) -> bool {
+        match self {
+            Actor::Buyer(u) => u == user,
+            Actor::Merchant(m) => m == merchant,
+            Actor::Admin(_) | Actor::System => true,
+        }
+    }
+}
+
 /// One row of an order's status history (seed 004 §6.4 `status_history`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {

@@ -699,12 +699,7 @@ impl<S: Store> Mall<S> {
     /// [`MallError::NotFound`] when it does not exist or is not the actor's.
     pub async fn order(&self, actor: Actor, id: OrderId) -> Result<Order, MallError> {
         let order = self.store.order(id).await?.ok_or_else(|| MallError::not_found("order", id))?;
-        let visible = match actor {
-            Actor::Buyer(u) => order.user == u,
-            Actor::Merchant(m) => order.merchant == m,
-            Actor::Admin(_) | Actor::System => true,
-        };
-        if visible { Ok(order) } else { Err(MallError::not_found("order", id)) }
+        if actor.may_see(order.user, order.merchant) { Ok(order) } else { Err(MallError::not_found("order", id)) }
     }
 
     /// Writes that give back what an unpaid order held: stock, frozen points,
@@ -1234,12 +1229,7 @@ impl<S: Store> Mall<S> {
     /// [`MallError::NotFound`] when it does not exist or is not the actor's.
     pub async fn after_sale(&self, actor: Actor, id: AfterSaleId) -> Result<AfterSale, MallError> {
         let case = self.store.after_sale(id).await?.ok_or_else(|| MallError::not_found("after_sale", id))?;
-        let visible = match actor {
-            Actor::Buyer(u) => case.user == u,
-            Actor::Merchant(m) => case.merchant == m,
-            Actor::Admin(_) | Actor::System => true,
-        };
-        if visible { Ok(case) } else { Err(MallError::not_found("after_sale", id)) }
+        if actor.may_see(case.user, case.merchant) { Ok(case) } else { Err(MallError::not_found("after_sale", id)) }
     }
 
     /// Moves a case one step: approve, reject, ship back (buyer, with a
