@@ -724,23 +724,29 @@ impl<S: Store> Mall<S> {
         Ok(writes)
     }
 
-    /// Gives the order's coupons back (from `from`) when every other order of
-    /// its checkout has ended unpaid or cancelled.
+    /// Gives back the coupons `order` used (those still in status `from`)
+    /// once no other live order of its checkout carries them: a coupon split
+    /// over several orders stays held while any of them can still be paid.
     async fn coupon_release(&self, order: &Order, from: UserCouponStatus) -> Result<Vec<Write>, MallError> {
         if order.coupons.is_empty() {
             return Ok(Vec::new());
         }
         let siblings = self.store.orders_of_checkout(order.checkout).await?;
-        let others_alive = siblings
-            .iter()
-            .any(|o| o.id != order.id && !matches!(o.status, OrderStatus::Cancelled | OrderStatus::Closed));
-        if others_alive {
-            return Ok(Vec::new());
-        }
         let now = self.now();
         let mut writes = Vec::new();
         for usage in &order.coupons {
+            let still_carried = siblings.iter().any(|o| {
+                o.id != order.id
+                    && !matches!(o.status, OrderStatus::Cancelled | OrderStatus::Closed)
+                    && o.coupons.iter().any(|u| u.coupon == usage.coupon)
+            });
+            if still_carried {
+                continue;
+            }
             let Some(c) = self.store.user_coupon(usage.coupon).await? else { continue };
+            if c.status != from {
+                continue;
+            }
             let to = if now > c.valid_to { UserCouponStatus::Expired } else { UserCouponStatus::Unused };
             writes.push(Write::SetCouponStatus { coupon: c.id, from, to, checkout: None, at: now });
         }
