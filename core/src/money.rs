@@ -435,36 +435,41 @@ pub fn allocate_by(total: Money, n: usize, weight: impl Fn(usize) -> Money, out:
         weight_sum = n as u128;
     }
     // Each part is ⌊total × w / W⌋; the fen left over go to the largest
-    // remainders. A remainder is packed with its inverted index into one
-    // integer key, so "largest key" means largest remainder, then earlier line.
-    let mut given: u128 = 0;
-    let mut stack = [0u128; 64];
-    let mut heap = Vec::new();
-    let keys: &mut [u128] = if n <= stack.len() {
-        &mut stack[..n]
-    } else {
-        heap.resize(n, 0);
-        &mut heap
-    };
+    // remainders. 64-bit division whenever the product fits: the common case.
     let small = total_fen.checked_mul(weight_sum).is_some_and(|p| p <= u128::from(u64::MAX));
-    for (i, slot) in out.iter_mut().enumerate().take(n) {
-        let w = if even { 1 } else { weight_of(i) };
-        // 64-bit division whenever the product fits: the common case.
-        let (part, rem) = if small {
+    let split = |w: u128| -> (u128, u128) {
+        if small {
             let (e, d) = ((total_fen * w) as u64, weight_sum as u64);
             (u128::from(e / d), u128::from(e % d))
         } else {
             let e = total_fen * w;
             (e / weight_sum, e % weight_sum)
-        };
+        }
+    };
+    let weight_at = |i: usize| if even { 1 } else { weight_of(i) };
+    let mut given: u128 = 0;
+    for (i, slot) in out.iter_mut().enumerate().take(n) {
+        let part = split(weight_at(i)).0;
         given += part;
         *slot = Money::from_fen(part as i64);
-        keys[i] = (rem << 64) | u128::from(u64::MAX - i as u64);
     }
     let left = (total_fen - given) as usize;
     if left > 0 {
-        // Fewer fen are left than there are positive remainders, so the
-        // `left` largest keys all carry a positive remainder.
+        // A remainder is packed with its inverted index into one integer key,
+        // so "largest key" means largest remainder, then earlier line. Fewer
+        // fen are left than there are positive remainders, so the `left`
+        // largest keys all carry one.
+        let mut stack = [0u128; 64];
+        let mut heap = Vec::new();
+        let keys: &mut [u128] = if n <= stack.len() {
+            &mut stack[..n]
+        } else {
+            heap.resize(n, 0);
+            &mut heap
+        };
+        for (i, key) in keys.iter_mut().enumerate() {
+            *key = (split(weight_at(i)).1 << 64) | u128::from(u64::MAX - i as u64);
+        }
         let cut = n - left.min(n);
         if cut > 0 {
             keys.select_nth_unstable(cut);

@@ -650,9 +650,9 @@ impl<'a> CouponTable<'a> {
         let rounding = req.policy.rounding;
         let mut table = CouponTable {
             coupons: Vec::with_capacity(req.coupons.len()),
-            masks: Vec::new(),
-            discounts: Vec::new(),
-            templates: Vec::new(),
+            masks: Vec::with_capacity(req.coupons.len().min(32)),
+            discounts: Vec::with_capacity(req.coupons.len().min(32)),
+            templates: Vec::with_capacity(req.coupons.len().min(32)),
             now: req.now,
         };
         for cand in req.coupons {
@@ -804,19 +804,14 @@ impl<'a> CouponTable<'a> {
 
     /// Every coupon not in `chosen`, with its reason, by coupon id.
     fn rejections(&self, chosen: &[usize]) -> Vec<RejectedCoupon> {
-        let mut out: Vec<RejectedCoupon> = self
-            .coupons
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !chosen.contains(i))
-            .map(|(i, c)| RejectedCoupon {
-                coupon: c.coupon.id,
-                reason: match self.standalone(i) {
-                    Ok(discount) => CouponRejection::Smaller { discount },
-                    Err(r) => r,
-                },
-            })
-            .collect();
+        let mut out: Vec<RejectedCoupon> = Vec::with_capacity(self.coupons.len());
+        out.extend(self.coupons.iter().enumerate().filter(|(i, _)| !chosen.contains(i)).map(|(i, c)| RejectedCoupon {
+            coupon: c.coupon.id,
+            reason: match self.standalone(i) {
+                Ok(discount) => CouponRejection::Smaller { discount },
+                Err(r) => r,
+            },
+        }));
         out.sort_unstable_by_key(|r| r.coupon);
         out
     }

@@ -19,7 +19,6 @@ fn policy_validation_names_the_field() {
     let mut p = Policy::default();
     p.pricing.shipping.flat_fee = m("-1.00");
     assert_eq!(field(&p), "policy.pricing.shipping.flat_fee");
-    let mut p = Policy::default();
-    p.payment_timeout_minutes = 0;
+    let p = Policy { payment_timeout_minutes: 0, ..Policy::default() };
     assert_eq!(field(&p), "policy.payment_timeout_minutes");
 }
