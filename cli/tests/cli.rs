@@ -1,0 +1,63 @@
+//! The `mallkit` binary, run as a user runs it.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn mallkit(args: &[&str]) -> Output {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    Command::new(env!("CARGO_BIN_EXE_mallkit")).args(args).current_dir(root).output().expect("the binary runs")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn every_committed_scenario_passes() {
+    let out = mallkit(&["scenario", "run", "scenarios/"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(" passed, 0 failed"), "{}", text(&out));
+}
+
+#[test]
+fn a_wrong_expectation_fails_with_a_readable_message() {
+    let out = mallkit(&["scenario", "run", "cli/tests/fixtures/wrong_expectation.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = text(&out);
+    assert!(report.contains("✗ a deliberately wrong expectation"), "{report}");
+    assert!(report.contains("step 1 (preview): payable: expected 2520.00, got 2550.00"), "{report}");
+}
+
+#[test]
+fn a_misspelt_key_is_an_error_naming_it() {
+    let out = mallkit(&["scenario", "run", "cli/tests/fixtures/typo.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("unknown field `payabel`"), "{}", text(&out));
+}
+
+#[test]
+fn quote_prints_the_breakdown_and_json() {
+    // Member price 255.00 × 0.95 = 242.25 and 45.50 × 0.95 = 43.225 → 43.23:
+    // goods 2 × 242.25 + 43.23 = 527.73. 瓷砖满1000 is out of reach (484.50
+    // eligible), 满299减30 applies: 497.73 left; points cap 50% → 248.86 →
+    // 2000 points = 20.00 (the balance is smaller); shipping free (≥ 99).
+    // Payable 527.73 − 30.00 − 20.00 = 477.73.
+    let out = mallkit(&["quote", "cli/tests/fixtures/quote.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let table = text(&out);
+    assert!(table.lines().any(|l| l.starts_with("payable") && l.ends_with("477.73")), "{table}");
+    assert!(table.contains("below threshold by 515.50"), "{table}");
+
+    let out = mallkit(&["quote", "--json", "cli/tests/fixtures/quote.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["payable"], "477.73");
+    assert_eq!(json["points_used"], 2000);
+}
+
+#[test]
+fn a_missing_file_is_reported() {
+    let out = mallkit(&["scenario", "run", "no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("no/such/dir: no such file or directory"), "{}", text(&out));
+}
