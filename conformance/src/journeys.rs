@@ -33,16 +33,16 @@ struct World<S> {
 const BUYER: UserId = UserId(1);
 const MERCHANT: MerchantId = MerchantId(1);
 
-async fn world<S: Store>(store: S) -> World<S> {
+/// An engine over `store` with a manual clock at `start()` and `provider`.
+fn engine<S: Store>(store: S, provider: SimulatedProvider, policy: Policy) -> World<S> {
     let clock = Arc::new(ManualClock::new(start()));
-    let provider = Arc::new(SimulatedProvider::instant());
-    let mall = Mall::new(
-        store,
-        clock.clone(),
-        Arc::new(SequentialIds::starting_at(1000)),
-        provider.clone(),
-        Policy::default(),
-    );
+    let provider = Arc::new(provider);
+    let ids = Arc::new(SequentialIds::starting_at(1000));
+    World { mall: Mall::new(store, clock.clone(), ids, provider.clone(), policy), clock, provider }
+}
+
+async fn world<S: Store>(store: S) -> World<S> {
+    let World { mall, clock, provider } = engine(store, SimulatedProvider::instant(), Policy::default());
     mall.save_category(Category { id: CategoryId(1), parent: None, name: "瓷砖".into(), sort: 0 })
         .await
         .expect("category");
@@ -197,16 +197,7 @@ fn lines(lines: &[(u64, u32)]) -> CheckoutRequest {
 }
 
 async fn callback_world<S: Store>(store: S) -> World<S> {
-    let clock = Arc::new(ManualClock::new(start()));
-    let provider = Arc::new(SimulatedProvider::awaiting_callback());
-    let mall = Mall::new(
-        store,
-        clock.clone(),
-        Arc::new(SequentialIds::starting_at(1000)),
-        provider.clone(),
-        Policy::default(),
-    );
-    let w = World { mall, clock, provider };
+    let w = engine(store, SimulatedProvider::awaiting_callback(), Policy::default());
     w.mall
         .save_category(Category { id: CategoryId(1), parent: None, name: "数码".into(), sort: 0 })
         .await
@@ -316,12 +307,9 @@ pub async fn partial_return_below_threshold_claws_back_the_kept_units_discount<S
 
 /// Conformance case `refund_only_before_shipping_refunds_shipping_and_closes`.
 pub async fn refund_only_before_shipping_refunds_shipping_and_closes<S: Store + 'static>(store: S) {
-    let clock = Arc::new(ManualClock::new(start()));
-    let provider = Arc::new(SimulatedProvider::instant());
     let mut policy = Policy::default();
     policy.pricing.shipping.flat_fee = m("10.00");
-    let mall = Mall::new(store, clock.clone(), Arc::new(SequentialIds::starting_at(1)), provider.clone(), policy);
-    let w = World { mall, clock, provider };
+    let w = engine(store, SimulatedProvider::instant(), policy);
     w.mall.save_category(Category { id: CategoryId(1), parent: None, name: "家居".into(), sort: 0 }).await.expect("c");
     add_sku(&w, MERCHANT, 1, 1, "99.99", 10).await;
     let order = w.mall.checkout(BUYER, &lines(&[(1, 2)])).await.expect("checkout").orders.remove(0);

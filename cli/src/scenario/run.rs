@@ -532,52 +532,57 @@ impl World {
         }
     }
 
+    async fn named_order(&self, name: &str) -> Result<mallkit_core::order::Order, String> {
+        let id = self.orders.get(name).ok_or("no order by that name")?;
+        self.mall.store().order(*id).await.map_err(|e| e.to_string())?.ok_or_else(|| "gone".into())
+    }
+
+    async fn named_case(&self, name: &str) -> Result<AfterSale, String> {
+        let id = self.cases.get(name).ok_or("no after-sale by that name")?;
+        self.mall.store().after_sale(*id).await.map_err(|e| e.to_string())?.ok_or_else(|| "gone".into())
+    }
+
+    async fn named_coupon(&self, name: &str) -> Result<mallkit_core::coupon::UserCoupon, String> {
+        let id = self.coupons.get(name).ok_or("no coupon by that name")?;
+        self.mall.store().user_coupon(*id).await.map_err(|e| e.to_string())?.ok_or_else(|| "gone".into())
+    }
+
+    async fn named_payment(&self, name: &str) -> Result<Payment, String> {
+        let number = self.payments.get(name).ok_or("no payment by that name")?;
+        self.mall.store().payment_by_number(number).await.map_err(|e| e.to_string())?.ok_or_else(|| "gone".into())
+    }
+
     async fn check_world(&self, e: &Expect, c: &mut Checks) {
         let store = self.mall.store();
         let now = self.clock_now();
         for (name, status) in &e.orders {
-            match self.orders.get(name) {
-                Some(id) => match store.order(*id).await {
-                    Ok(Some(o)) => c.eq(&format!("orders.{name}"), status.as_str(), &snake(&o.status)),
-                    other => c.fail(format!("orders.{name}: cannot read: {other:?}")),
-                },
-                None => c.fail(format!("orders.{name}: no order by that name")),
+            match self.named_order(name).await {
+                Ok(o) => c.eq(&format!("orders.{name}"), status.as_str(), &snake(&o.status)),
+                Err(m) => c.fail(format!("orders.{name}: {m}")),
             }
         }
         for (name, payable) in &e.order_payables {
-            match self.orders.get(name) {
-                Some(id) => match store.order(*id).await {
-                    Ok(Some(o)) => c.eq(&format!("order_payables.{name}"), payable, &o.payable),
-                    other => c.fail(format!("order_payables.{name}: cannot read: {other:?}")),
-                },
-                None => c.fail(format!("order_payables.{name}: no order by that name")),
+            match self.named_order(name).await {
+                Ok(o) => c.eq(&format!("order_payables.{name}"), payable, &o.payable),
+                Err(m) => c.fail(format!("order_payables.{name}: {m}")),
             }
         }
         for (name, status) in &e.cases {
-            match self.cases.get(name) {
-                Some(id) => match store.after_sale(*id).await {
-                    Ok(Some(a)) => c.eq(&format!("cases.{name}"), status.as_str(), &snake(&a.status)),
-                    other => c.fail(format!("cases.{name}: cannot read: {other:?}")),
-                },
-                None => c.fail(format!("cases.{name}: no after-sale by that name")),
+            match self.named_case(name).await {
+                Ok(a) => c.eq(&format!("cases.{name}"), status.as_str(), &snake(&a.status)),
+                Err(m) => c.fail(format!("cases.{name}: {m}")),
             }
         }
         for (name, status) in &e.coupons {
-            match self.coupons.get(name) {
-                Some(id) => match store.user_coupon(*id).await {
-                    Ok(Some(uc)) => c.eq(&format!("coupons.{name}"), status.as_str(), &snake(&uc.status_at(now))),
-                    other => c.fail(format!("coupons.{name}: cannot read: {other:?}")),
-                },
-                None => c.fail(format!("coupons.{name}: no coupon by that name")),
+            match self.named_coupon(name).await {
+                Ok(uc) => c.eq(&format!("coupons.{name}"), status.as_str(), &snake(&uc.status_at(now))),
+                Err(m) => c.fail(format!("coupons.{name}: {m}")),
             }
         }
         for (name, status) in &e.payments {
-            match self.payments.get(name) {
-                Some(number) => match store.payment_by_number(number).await {
-                    Ok(Some(p)) => c.eq(&format!("payments.{name}"), status.as_str(), &snake(&p.status)),
-                    other => c.fail(format!("payments.{name}: cannot read: {other:?}")),
-                },
-                None => c.fail(format!("payments.{name}: no payment by that name")),
+            match self.named_payment(name).await {
+                Ok(p) => c.eq(&format!("payments.{name}"), status.as_str(), &snake(&p.status)),
+                Err(m) => c.fail(format!("payments.{name}: {m}")),
             }
         }
         for (name, p) in &e.points {
