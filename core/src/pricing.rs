@@ -675,10 +675,7 @@ impl<'a> CouponTable<'a> {
                     table.masks.len() - 1
                 }
             };
-            let usable = c.status == UserCouponStatus::Unused
-                && t.status == TemplateStatus::Enabled
-                && c.valid_from <= req.now
-                && req.now <= c.valid_to;
+            let usable = usability(c, t, req.now).is_ok();
             table.coupons.push(Evaluated { coupon: c, template: t, mask, usable });
         }
         table
