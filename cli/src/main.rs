@@ -32,6 +32,12 @@ enum Command {
         #[command(subcommand)]
         command: ScenarioCommand,
     },
+    /// Apply the PostgreSQL schema migrations to a database.
+    Migrate {
+        /// The database, e.g. postgres://postgres@127.0.0.1:5432/mallkit.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +47,10 @@ enum ScenarioCommand {
         /// Files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Run on PostgreSQL instead of the in-memory store: each scenario
+        /// gets a scratch database on this server, dropped afterwards.
+        #[arg(long)]
+        database_url: Option<String>,
     },
 }
 
@@ -61,7 +71,22 @@ async fn main() -> ExitCode {
             }
             Err(e) => fail(&e),
         },
-        Command::Scenario { command: ScenarioCommand::Run { paths } } => run_scenarios(&paths).await,
+        Command::Scenario { command: ScenarioCommand::Run { paths, database_url } } => {
+            run_scenarios(&paths, database_url.as_deref()).await
+        }
+        Command::Migrate { database_url } => {
+            let settings = mallkit_storage_postgres::PgSettings::default();
+            match mallkit_storage_postgres::PgStore::connect(&database_url, settings).await {
+                Ok(store) => match store.migrate().await {
+                    Ok(()) => {
+                        println!("migrations applied");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(&e.to_string()),
+                },
+                Err(e) => fail(&format!("cannot connect: {e}")),
+            }
+        }
     }
 }
 
@@ -70,14 +95,39 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-async fn run_scenarios(paths: &[PathBuf]) -> ExitCode {
+/// Runs one parsed scenario on a fresh store: in memory, or in a scratch
+/// PostgreSQL database (`mallkit_scenario_<pid>_<n>`) dropped afterwards.
+async fn run_one(
+    file: &scenario::model::ScenarioFile,
+    n: usize,
+    database_url: Option<&str>,
+) -> Result<scenario::run::Report, String> {
+    use mallkit_storage_postgres::{PgSettings, PgStore};
+    let Some(url) = database_url else {
+        let mut world = scenario::run::setup(file, mallkit_storage_memory::MemoryStore::new()).await?;
+        return Ok(scenario::run::run(&mut world, &file.steps).await);
+    };
+    let name = format!("mallkit_scenario_{}_{n}", std::process::id());
+    let store = PgStore::create_database(url, &name, PgSettings::default())
+        .await
+        .map_err(|e| format!("cannot create database {name}: {e}"))?;
+    let report = match scenario::run::setup(file, store.clone()).await {
+        Ok(mut world) => Ok(scenario::run::run(&mut world, &file.steps).await),
+        Err(e) => Err(e),
+    };
+    store.pool().close().await;
+    let _ = PgStore::drop_database(url, &name).await;
+    report
+}
+
+async fn run_scenarios(paths: &[PathBuf], database_url: Option<&str>) -> ExitCode {
     let files = match scenario::collect(paths) {
         Ok(f) if f.is_empty() => return fail("no scenario files found"),
         Ok(f) => f,
         Err(e) => return fail(&e),
     };
     let (mut passed, mut failed) = (0, 0);
-    for path in &files {
+    for (n, path) in files.iter().enumerate() {
         let file = match scenario::load(path) {
             Ok(f) => f,
             Err(e) => {
@@ -87,15 +137,14 @@ async fn run_scenarios(paths: &[PathBuf]) -> ExitCode {
             }
         };
         let title = file.name.clone().unwrap_or_else(|| path.display().to_string());
-        let mut world = match scenario::run::setup(&file).await {
-            Ok(w) => w,
+        let report = match run_one(&file, n, database_url).await {
+            Ok(r) => r,
             Err(e) => {
                 println!("✗ {title} ({}): set-up: {e}", path.display());
                 failed += 1;
                 continue;
             }
         };
-        let report = scenario::run::run(&mut world, &file.steps).await;
         if report.failures.is_empty() {
             println!("✓ {title} ({} steps, {} checks)", report.steps, report.checks);
             passed += 1;

@@ -16,7 +16,9 @@ use crate::scenario::{self, run};
 pub async fn price(path: &Path) -> Result<Quote, String> {
     let file = scenario::load(path)?;
     let cart = file.quote.as_ref().ok_or_else(|| format!("{}: no [quote] table", path.display()))?;
-    let mut world = run::setup(&file).await.map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut world = run::setup(&file, mallkit_storage_memory::MemoryStore::new())
+        .await
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let user = world.user_id(&cart.user).ok_or_else(|| format!("quote.user: no user named \"{}\"", cart.user))?;
     for template in &cart.coupons_held {
         let id = mallkit_core::ids::CouponTemplateId(*template);

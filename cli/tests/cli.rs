@@ -61,3 +61,27 @@ fn a_missing_file_is_reported() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("no/such/dir: no such file or directory"), "{}", text(&out));
 }
+
+#[test]
+fn every_committed_scenario_passes_on_postgresql_too() {
+    let url = mallkit_storage_postgres::testing::database_url();
+    let out = mallkit(&["scenario", "run", "--database-url", &url, "scenarios/"]);
+    assert!(out.status.success(), "is PostgreSQL up at {url}? {}", text(&out));
+    assert!(text(&out).contains(" passed, 0 failed"), "{}", text(&out));
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent() {
+    use mallkit_storage_postgres::{PgSettings, PgStore};
+    let admin = mallkit_storage_postgres::testing::database_url();
+    let name = format!("mallkit_test_migrate_{}_{}", std::process::id(), chrono::Utc::now().timestamp_micros());
+    let store = PgStore::create_database(&admin, &name, PgSettings::default())
+        .await
+        .unwrap_or_else(|e| panic!("is PostgreSQL up at {admin}? {e}"));
+    store.pool().close().await;
+    let url = format!("{}/{name}", admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base));
+    let out = mallkit(&["migrate", "--database-url", &url]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("migrations applied"), "{}", text(&out));
+    PgStore::drop_database(&admin, &name).await.expect("drop the scratch database");
+}

@@ -98,6 +98,50 @@ impl PgStore {
         &self.pool
     }
 
+    /// Creates database `name` on the server of `admin_url` (which names any
+    /// database the role can connect to), connects to it and migrates it.
+    /// `name` must be a plain identifier (letters, digits, `_`).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] for a bad name, an unreachable server, or a
+    /// failed creation or migration.
+    pub async fn create_database(admin_url: &str, name: &str, settings: PgSettings) -> Result<PgStore, StoreError> {
+        use sqlx::Connection;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(backend(format!("`{name}` is not a plain database name")));
+        }
+        let mut admin = sqlx::PgConnection::connect(admin_url).await.map_err(backend)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .map_err(backend)?;
+        let url = match admin_url.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => format!("{admin_url}/{name}"),
+        };
+        let store = PgStore::connect(&url, settings).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Drops database `name` on the server of `admin_url` (closing its
+    /// connections). Best effort for scratch databases.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] for a bad name or an unreachable server.
+    pub async fn drop_database(admin_url: &str, name: &str) -> Result<(), StoreError> {
+        use sqlx::Connection;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(backend(format!("`{name}` is not a plain database name")));
+        }
+        let mut admin = sqlx::PgConnection::connect(admin_url).await.map_err(backend)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&mut admin)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     /// Runs the embedded migrations.
     ///
     /// # Errors

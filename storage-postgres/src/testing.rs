@@ -36,19 +36,9 @@ pub async fn fresh_store() -> PgStore {
         COUNTER.fetch_add(1, Ordering::Relaxed),
         chrono::Utc::now().timestamp_micros()
     );
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
+    PgStore::create_database(&admin_url, &name, PgSettings { max_connections: 8, ..PgSettings::default() })
         .await
-        .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-    let url = match admin_url.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => format!("{admin_url}/{name}"),
-    };
-    let store = PgStore::connect(&url, PgSettings { max_connections: 8, ..PgSettings::default() })
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
-    store.migrate().await.unwrap_or_else(|e| panic!("migrations failed on {url}: {e}"));
-    store
+        .unwrap_or_else(|e| panic!("cannot create test database {name} on {admin_url}: {e}"))
 }
 
 /// Drops test databases (`mallkit_test_<pid>_<n>_<micros>`) created more than

@@ -15,11 +15,8 @@ use mallkit_core::order::Actor;
 use mallkit_core::payment::{Payment, PaymentChannel, SimulatedProvider};
 use mallkit_core::pricing::{CouponChoice, PointsChoice, Quote};
 use mallkit_core::service::{AfterSaleRequestLine, Checkout, CheckoutItems, CheckoutRequest};
-use mallkit_core::storage::{
-    AfterSalesStore, CatalogStore, CouponStore, OrderStore, PaymentStore, PointsStore, Store, Write,
-};
+use mallkit_core::storage::{Store, Write};
 use mallkit_core::{Mall, MallError, Money};
-use mallkit_storage_memory::MemoryStore;
 use serde::Serialize;
 
 use super::model::{Action, By, CouponSpec, Expect, PaymentMode, PointsSpec, ScenarioFile, Step};
@@ -29,9 +26,9 @@ const ADMIN: UserId = UserId(0);
 
 /// A scenario's world: the engine, its clock and provider, and the names
 /// steps gave to what they created.
-pub struct World {
-    /// The engine on the in-memory store.
-    pub mall: Mall<MemoryStore>,
+pub struct World<S> {
+    /// The engine.
+    pub mall: Mall<S>,
     clock: Arc<ManualClock>,
     provider: Arc<SimulatedProvider>,
     users: BTreeMap<String, UserId>,
@@ -69,24 +66,20 @@ pub fn default_start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).single().unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-/// Builds the world of a file: catalog, tiers, templates, users.
+/// Builds the world of a file on an empty `store`: catalog, tiers, templates,
+/// users.
 ///
 /// # Errors
 /// A message naming what in the set-up was refused.
-pub async fn setup(file: &ScenarioFile) -> Result<World, String> {
+pub async fn setup<S: Store>(file: &ScenarioFile, store: S) -> Result<World<S>, String> {
     file.policy.validate().map_err(|e| e.to_string())?;
     let clock = Arc::new(ManualClock::new(file.start.unwrap_or_else(default_start)));
     let provider = Arc::new(match file.payment {
         PaymentMode::Instant => SimulatedProvider::instant(),
         PaymentMode::Callback => SimulatedProvider::awaiting_callback(),
     });
-    let mall = Mall::new(
-        MemoryStore::new(),
-        clock.clone(),
-        Arc::new(SequentialIds::starting_at(1_000_000)),
-        provider.clone(),
-        file.policy,
-    );
+    let mall =
+        Mall::new(store, clock.clone(), Arc::new(SequentialIds::starting_at(1_000_000)), provider.clone(), file.policy);
     // The tree is checked whole, so categories may come in any order.
     CategoryTree::new(&file.categories).map_err(|e| format!("categories: {e}"))?;
     let writes = file.categories.iter().cloned().map(Write::PutCategory).collect();
@@ -148,7 +141,7 @@ pub struct Report {
 }
 
 /// Runs every step of `file` in `world`.
-pub async fn run(world: &mut World, steps: &[Step]) -> Report {
+pub async fn run<S: Store>(world: &mut World<S>, steps: &[Step]) -> Report {
     let mut report = Report::default();
     for (i, step) in steps.iter().enumerate() {
         let label = label(&step.action);
@@ -246,7 +239,7 @@ fn names<T: Ord + Copy>(map: &BTreeMap<String, T>, ids: &[T], unknown: impl Fn(T
     format!("[{}]", list.join(", "))
 }
 
-impl World {
+impl<S: Store> World<S> {
     fn user(&self, name: &str) -> Result<UserId, StepError> {
         self.users.get(name).copied().ok_or_else(|| StepError::Script(format!("no user named \"{name}\"")))
     }
