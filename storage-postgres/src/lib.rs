@@ -1065,147 +1065,120 @@ impl Store for PgStore {
 
 // ---- reads ----
 
+impl PgStore {
+    /// The row `sql` (one `$1` key) finds, mapped.
+    async fn one<T>(
+        &self,
+        sql: &'static str,
+        key: i64,
+        map: fn(&PgRow) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let row = sqlx::query(sql).bind(key).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.as_ref().map(map).transpose()
+    }
+
+    /// Every row `sql` finds (with `key` bound to `$1` when given), mapped.
+    async fn all<T>(
+        &self,
+        sql: &'static str,
+        key: Option<i64>,
+        map: fn(&PgRow) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut query = sqlx::query(sql);
+        if let Some(k) = key {
+            query = query.bind(k);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(backend)?;
+        rows.iter().map(map).collect()
+    }
+}
+
+fn merchant(r: &PgRow) -> Result<Merchant, StoreError> {
+    Ok(Merchant { id: MerchantId(id_of(get(r, "id")?)), name: get(r, "name")? })
+}
+
 #[async_trait]
 impl CatalogStore for PgStore {
     async fn categories(&self) -> Result<Vec<Category>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM categories ORDER BY id").fetch_all(&self.pool).await.map_err(backend)?;
-        rows.iter().map(category).collect()
+        self.all("SELECT * FROM categories ORDER BY id", None, category).await
     }
     async fn merchant(&self, id: MerchantId) -> Result<Option<Merchant>, StoreError> {
-        let row = sqlx::query("SELECT id, name FROM merchants WHERE id = $1")
-            .bind(i64_of(id.0))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.map(|r| Ok(Merchant { id: MerchantId(id_of(get(&r, "id")?)), name: get(&r, "name")? })).transpose()
+        self.one("SELECT id, name FROM merchants WHERE id = $1", i64_of(id.0), merchant).await
     }
     async fn products(&self) -> Result<Vec<Product>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM products ORDER BY id").fetch_all(&self.pool).await.map_err(backend)?;
-        rows.iter().map(product).collect()
+        self.all("SELECT * FROM products ORDER BY id", None, product).await
     }
     async fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
-        let row = sqlx::query("SELECT * FROM products WHERE id = $1")
-            .bind(i64_of(id.0))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.as_ref().map(product).transpose()
+        self.one("SELECT * FROM products WHERE id = $1", i64_of(id.0), product).await
     }
     async fn sku(&self, id: SkuId) -> Result<Option<Sku>, StoreError> {
-        let row = sqlx::query("SELECT * FROM skus WHERE id = $1")
-            .bind(i64_of(id.0))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.as_ref().map(sku).transpose()
+        self.one("SELECT * FROM skus WHERE id = $1", i64_of(id.0), sku).await
     }
     async fn skus_of(&self, product: ProductId) -> Result<Vec<Sku>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM skus WHERE product_id = $1 ORDER BY id")
-            .bind(i64_of(product.0))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter().map(sku).collect()
+        self.all("SELECT * FROM skus WHERE product_id = $1 ORDER BY id", Some(i64_of(product.0)), sku).await
     }
 }
 
 #[async_trait]
 impl CouponStore for PgStore {
     async fn template(&self, id: CouponTemplateId) -> Result<Option<CouponTemplate>, StoreError> {
-        let row = sqlx::query("SELECT * FROM coupon_templates WHERE id = $1")
-            .bind(i64_of(id.0))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.as_ref().map(template).transpose()
+        self.one("SELECT * FROM coupon_templates WHERE id = $1", i64_of(id.0), template).await
     }
     async fn templates(&self) -> Result<Vec<CouponTemplate>, StoreError> {
-        let rows =
-            sqlx::query("SELECT * FROM coupon_templates ORDER BY id").fetch_all(&self.pool).await.map_err(backend)?;
-        rows.iter().map(template).collect()
+        self.all("SELECT * FROM coupon_templates ORDER BY id", None, template).await
     }
     async fn user_coupon(&self, id: UserCouponId) -> Result<Option<UserCoupon>, StoreError> {
-        let row = sqlx::query("SELECT * FROM user_coupons WHERE id = $1")
-            .bind(i64_of(id.0))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.as_ref().map(user_coupon).transpose()
+        self.one("SELECT * FROM user_coupons WHERE id = $1", i64_of(id.0), user_coupon).await
     }
     async fn user_coupons(&self, user: UserId) -> Result<Vec<UserCoupon>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM user_coupons WHERE user_id = $1 ORDER BY id")
-            .bind(i64_of(user.0))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter().map(user_coupon).collect()
+        self.all("SELECT * FROM user_coupons WHERE user_id = $1 ORDER BY id", Some(i64_of(user.0)), user_coupon).await
     }
 }
 
 #[async_trait]
 impl PointsStore for PgStore {
     async fn points_account(&self, user: UserId) -> Result<PointsAccount, StoreError> {
-        let row = sqlx::query("SELECT * FROM points_accounts WHERE user_id = $1")
-            .bind(i64_of(user.0))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(row.as_ref().map(account).transpose()?.unwrap_or(PointsAccount { user, ..Default::default() }))
+        let found = self.one("SELECT * FROM points_accounts WHERE user_id = $1", i64_of(user.0), account).await?;
+        Ok(found.unwrap_or(PointsAccount { user, ..Default::default() }))
     }
     async fn ledger(&self, user: UserId) -> Result<Vec<LedgerEntry>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM points_ledger WHERE user_id = $1 ORDER BY seq")
-            .bind(i64_of(user.0))
-            .fetch_all(&self.pool)
+        self.all("SELECT * FROM points_ledger WHERE user_id = $1 ORDER BY seq", Some(i64_of(user.0)), ledger_entry)
             .await
-            .map_err(backend)?;
-        rows.iter().map(ledger_entry).collect()
     }
     async fn tiers(&self) -> Result<Vec<Tier>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM tiers ORDER BY level").fetch_all(&self.pool).await.map_err(backend)?;
-        rows.iter().map(tier).collect()
+        self.all("SELECT * FROM tiers ORDER BY level", None, tier).await
     }
+}
+
+fn cart_items(r: &PgRow) -> Result<Vec<mallkit_core::cart::CartItem>, StoreError> {
+    from_json(get(r, "items")?)
 }
 
 #[async_trait]
 impl CartStore for PgStore {
     async fn cart(&self, user: UserId) -> Result<Cart, StoreError> {
-        let row = sqlx::query("SELECT items FROM carts WHERE user_id = $1")
-            .bind(i64_of(user.0))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        let items = match row {
-            Some(r) => from_json(get(&r, "items")?)?,
-            None => Vec::new(),
-        };
-        Ok(Cart { user, items })
+        let items = self.one("SELECT items FROM carts WHERE user_id = $1", i64_of(user.0), cart_items).await?;
+        Ok(Cart { user, items: items.unwrap_or_default() })
     }
 }
 
 impl PgStore {
     async fn orders_where(&self, sql: &'static str, key: i64) -> Result<Vec<Order>, StoreError> {
-        let rows = sqlx::query(sql).bind(key).fetch_all(&self.pool).await.map_err(backend)?;
-        let mut orders = Vec::with_capacity(rows.len());
-        for r in &rows {
-            orders.push(self.complete_order(order_head(r)?).await?);
+        let heads = self.all(sql, Some(key), order_head).await?;
+        let mut orders = Vec::with_capacity(heads.len());
+        for head in heads {
+            orders.push(self.complete_order(head).await?);
         }
         Ok(orders)
     }
 
     async fn complete_order(&self, mut o: Order) -> Result<Order, StoreError> {
         let id = i64_of(o.id.0);
-        let lines = sqlx::query("SELECT * FROM order_lines WHERE order_id = $1 ORDER BY line_no")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        o.lines = lines.iter().map(order_line).collect::<Result<_, _>>()?;
-        let history = sqlx::query("SELECT * FROM order_status_history WHERE order_id = $1 ORDER BY seq")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        o.history = history.iter().map(status_change).collect::<Result<_, _>>()?;
+        o.lines =
+            self.all("SELECT * FROM order_lines WHERE order_id = $1 ORDER BY line_no", Some(id), order_line).await?;
+        o.history = self
+            .all("SELECT * FROM order_status_history WHERE order_id = $1 ORDER BY seq", Some(id), status_change)
+            .await?;
         Ok(o)
     }
 }
@@ -1239,12 +1212,7 @@ impl OrderStore for PgStore {
 #[async_trait]
 impl PaymentStore for PgStore {
     async fn payment(&self, id: PaymentId) -> Result<Option<Payment>, StoreError> {
-        let row = sqlx::query("SELECT * FROM payments WHERE id = $1")
-            .bind(i64_of(id.0))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.as_ref().map(payment).transpose()
+        self.one("SELECT * FROM payments WHERE id = $1", i64_of(id.0), payment).await
     }
     async fn payment_by_number(&self, number: &str) -> Result<Option<Payment>, StoreError> {
         let row = sqlx::query("SELECT * FROM payments WHERE number = $1")
@@ -1259,19 +1227,9 @@ impl PaymentStore for PgStore {
 #[async_trait]
 impl AfterSalesStore for PgStore {
     async fn after_sale(&self, id: AfterSaleId) -> Result<Option<AfterSale>, StoreError> {
-        let row = sqlx::query("SELECT * FROM after_sales WHERE id = $1")
-            .bind(i64_of(id.0))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.as_ref().map(after_sale).transpose()
+        self.one("SELECT * FROM after_sales WHERE id = $1", i64_of(id.0), after_sale).await
     }
     async fn after_sales_of_order(&self, order: OrderId) -> Result<Vec<AfterSale>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM after_sales WHERE order_id = $1 ORDER BY id")
-            .bind(i64_of(order.0))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter().map(after_sale).collect()
+        self.all("SELECT * FROM after_sales WHERE order_id = $1 ORDER BY id", Some(i64_of(order.0)), after_sale).await
     }
 }
