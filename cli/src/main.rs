@@ -21,7 +21,7 @@ struct Cli {
 enum Command {
     /// Price a cart described by a file and print the breakdown.
     Quote {
-        /// The file: catalog, tiers, templates, users and a [quote] table.
+        /// The file: catalog, tiers, templates, `now`, a [buyer] and a [cart].
         file: PathBuf,
         /// Print the quote as JSON instead of a table.
         #[arg(long)]
@@ -57,16 +57,16 @@ enum ScenarioCommand {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Quote { file, json } => match quote::price(&file).await {
-            Ok(q) if json => match serde_json::to_string_pretty(&q) {
+        Command::Quote { file, json } => match quote::price(&file) {
+            Ok(priced) if json => match serde_json::to_string_pretty(&priced.quote) {
                 Ok(text) => {
                     println!("{text}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(&e.to_string()),
             },
-            Ok(q) => {
-                print!("{}", quote::table(&q));
+            Ok(priced) => {
+                print!("{}", priced.table());
                 ExitCode::SUCCESS
             }
             Err(e) => fail(&e),
@@ -131,7 +131,7 @@ async fn run_scenarios(paths: &[PathBuf], database_url: Option<&str>) -> ExitCod
         let file = match scenario::load(path) {
             Ok(f) => f,
             Err(e) => {
-                println!("✗ {e}");
+                println!("✗ {}", e.trim_end());
                 failed += 1;
                 continue;
             }
@@ -149,9 +149,15 @@ async fn run_scenarios(paths: &[PathBuf], database_url: Option<&str>) -> ExitCod
             println!("✓ {title} ({} steps, {} checks)", report.steps, report.checks);
             passed += 1;
         } else {
-            println!("✗ {title} ({}): {} of {} checks failed", path.display(), report.failures.len(), report.checks);
+            println!(
+                "✗ {title} ({}): {} of {} checks failed ({} steps)",
+                path.display(),
+                report.failures.len(),
+                report.checks,
+                report.steps
+            );
             for f in &report.failures {
-                println!("    step {} ({}): {}", f.step, f.label, f.message);
+                println!("    step {} {}: {}", f.step, f.label, f.message);
             }
             failed += 1;
         }

@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use mallkit_core::after_sales::AfterSaleKind;
 use mallkit_core::catalog::{Category, Merchant, Product, Sku};
-use mallkit_core::coupon::CouponTemplate;
+use mallkit_core::coupon::{CouponTemplate, TemplateStatus};
 use mallkit_core::ids::{CouponTemplateId, SkuId};
 use mallkit_core::points::Tier;
 use mallkit_core::{Money, Policy};
 use serde::Deserialize;
 
-/// A whole scenario file (also the set-up part of a `mallkit quote` file).
+/// A whole scenario file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
@@ -56,9 +56,6 @@ pub struct ScenarioFile {
     /// The steps, in order.
     #[serde(default)]
     pub steps: Vec<Step>,
-    /// The cart a `mallkit quote` file prices.
-    #[serde(default)]
-    pub quote: Option<QuoteSetup>,
 }
 
 /// How the simulated payment provider answers.
@@ -72,65 +69,102 @@ pub enum PaymentMode {
     Callback,
 }
 
-/// A user of the scenario.
-#[derive(Debug, Deserialize)]
+/// A user of the scenario (`chen = {}` is enough).
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserSetup {
-    /// User id.
-    pub id: u64,
-    /// Points granted at the start (an admin adjustment).
+    /// User id; when absent the runner assigns the smallest id from 1 that
+    /// no other user of the file has.
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// Spendable points granted at the start (an admin adjustment).
     #[serde(default)]
     pub points: i64,
+    /// Lifetime earned points from before the scenario (they decide the
+    /// member tier): one ledger row that earns them, so they are also
+    /// spendable.
+    #[serde(default)]
+    pub lifetime_points: i64,
 }
 
-/// The cart of a `mallkit quote` file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuoteSetup {
-    /// The buyer (a name from `[users]`).
-    pub user: String,
-    /// (SKU id, units) pairs.
-    pub lines: Vec<(u64, u32)>,
-    /// Templates the buyer holds one coupon of each, claimed at `start`.
-    #[serde(default)]
-    pub coupons_held: Vec<u64>,
-    /// Coupon choice.
-    #[serde(default)]
-    pub coupons: CouponSpec,
-    /// Points choice.
-    #[serde(default)]
-    pub points: PointsSpec,
-}
-
-/// `"best"`, `"none"`, or a list of coupon names (or ids for `quote` files).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+/// `"best"`, `"none"`, or a list of coupon names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum CouponSpec {
-    /// `"best"` or `"none"`.
-    Mode(String),
-    /// Named coupons.
+    /// The best usable set.
+    #[default]
+    Best,
+    /// No coupon.
+    None,
+    /// These coupons, by name.
     Chosen(Vec<String>),
 }
 
-impl Default for CouponSpec {
-    fn default() -> Self {
-        CouponSpec::Mode("best".into())
+impl<'de> Deserialize<'de> for CouponSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CouponSpec, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CouponSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"best\", \"none\" or a list of coupon names")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CouponSpec, E> {
+                match v {
+                    "best" => Ok(CouponSpec::Best),
+                    "none" => Ok(CouponSpec::None),
+                    other => Err(E::custom(format!(
+                        "coupons = \"{other}\": write \"best\", \"none\" or a list of coupon names like [\"c30\"]"
+                    ))),
+                }
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<CouponSpec, A::Error> {
+                let mut names = Vec::new();
+                while let Some(n) = seq.next_element::<String>()? {
+                    names.push(n);
+                }
+                Ok(CouponSpec::Chosen(names))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
 /// `"none"`, `"max"`, or a number of points.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum PointsSpec {
-    /// `"none"` or `"max"`.
-    Mode(String),
+    /// No points.
+    #[default]
+    None,
+    /// As many as the balance and the cap allow.
+    Max,
     /// Exactly this many.
     Exactly(i64),
 }
 
-impl Default for PointsSpec {
-    fn default() -> Self {
-        PointsSpec::Mode("none".into())
+impl<'de> Deserialize<'de> for PointsSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PointsSpec, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = PointsSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"none\", \"max\" or a whole number of points")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PointsSpec, E> {
+                match v {
+                    "none" => Ok(PointsSpec::None),
+                    "max" => Ok(PointsSpec::Max),
+                    other => Err(E::custom(format!(
+                        "points = \"{other}\": write \"none\", \"max\" or a whole number of points like 500"
+                    ))),
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<PointsSpec, E> {
+                Ok(PointsSpec::Exactly(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<PointsSpec, E> {
+                i64::try_from(v).map(PointsSpec::Exactly).map_err(|_| E::custom(format!("points = {v}: too large")))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -163,6 +197,8 @@ pub struct CaseLine {
 /// A step: an action, its arguments, and what must hold afterwards.
 #[derive(Debug)]
 pub struct Step {
+    /// A title for the report ("return the tile"); optional.
+    pub name: Option<String>,
     /// What the step does.
     pub action: Action,
     /// Expectations checked after it.
@@ -170,17 +206,27 @@ pub struct Step {
 }
 
 impl<'de> Deserialize<'de> for Step {
-    /// Splits `expect` off the step's table, then reads the rest as an
-    /// [`Action`] (serde cannot refuse unknown fields through `flatten`).
+    /// Splits `name` and `expect` off the step's table, then reads the rest
+    /// as an [`Action`] (serde cannot refuse unknown fields through
+    /// `flatten`). Errors say which part of the step they are about.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Step, D::Error> {
         use serde::de::Error;
         let mut table = toml::Table::deserialize(d)?;
+        let name = match table.remove("name") {
+            Some(toml::Value::String(s)) => Some(s),
+            Some(other) => return Err(D::Error::custom(format!("step name: expected a string, got {other}"))),
+            None => None,
+        };
+        let action_name = table.get("action").and_then(toml::Value::as_str).unwrap_or("?").to_owned();
         let expect = match table.remove("expect") {
-            Some(v) => Expect::deserialize(v).map_err(D::Error::custom)?,
+            Some(v) => {
+                Expect::deserialize(v).map_err(|e| D::Error::custom(format!("step `{action_name}`, expect: {e}")))?
+            }
             None => Expect::default(),
         };
-        let action = Action::deserialize(toml::Value::Table(table)).map_err(D::Error::custom)?;
-        Ok(Step { action, expect })
+        let action = Action::deserialize(toml::Value::Table(table))
+            .map_err(|e| D::Error::custom(format!("step `{action_name}`: {e}")))?;
+        Ok(Step { name, action, expect })
     }
 }
 
@@ -371,6 +417,13 @@ pub enum Action {
         /// Points (negative removes).
         points: i64,
     },
+    /// An admin enables or disables a coupon template.
+    SetTemplateStatus {
+        /// Template id.
+        template: CouponTemplateId,
+        /// `enabled` or `disabled`.
+        status: TemplateStatus,
+    },
     /// An admin voids a coupon.
     VoidCoupon {
         /// Coupon name.
@@ -403,6 +456,30 @@ pub struct StockExpect {
     /// Units sold.
     #[serde(default)]
     pub sold: Option<u32>,
+}
+
+/// A quote line as expected (every key optional).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineExpect {
+    /// Price per unit after the member discount.
+    #[serde(default)]
+    pub unit_price: Option<Money>,
+    /// unit price × quantity.
+    #[serde(default)]
+    pub subtotal: Option<Money>,
+    /// Coupon discounts allocated to the line.
+    #[serde(default)]
+    pub coupon_discount: Option<Money>,
+    /// Points allocated to the line.
+    #[serde(default)]
+    pub points_used: Option<i64>,
+    /// Their value.
+    #[serde(default)]
+    pub points_deduction: Option<Money>,
+    /// What the line pays.
+    #[serde(default)]
+    pub payable: Option<Money>,
 }
 
 /// A points account as expected.
@@ -452,6 +529,18 @@ pub struct Expect {
     /// Quote: shipping.
     #[serde(default)]
     pub shipping_fee: Option<Money>,
+    /// Quote: goods after coupons, before points (what free shipping and the
+    /// points cap are measured on), summed over merchants.
+    #[serde(default)]
+    pub goods_after_coupons: Option<Money>,
+    /// Quote: lines by SKU id.
+    #[serde(default)]
+    pub lines: BTreeMap<String, LineExpect>,
+    /// Quote: why a coupon (by name) was not applied: `below_threshold`,
+    /// `out_of_scope`, `expired`, `not_yet_valid`, `disabled`, `not_usable`,
+    /// `smaller`.
+    #[serde(default)]
+    pub rejected_coupons: BTreeMap<String, String>,
     /// Quote: payable; pay: payment amount.
     #[serde(default)]
     pub payable: Option<Money>,
@@ -494,6 +583,12 @@ pub struct Expect {
     /// Order payables by name.
     #[serde(default)]
     pub order_payables: BTreeMap<String, Money>,
+    /// Σ refunds of an order by name (shipping included).
+    #[serde(default)]
+    pub order_refunded: BTreeMap<String, Money>,
+    /// Points an order earned on completion, by name.
+    #[serde(default)]
+    pub order_points_earned: BTreeMap<String, i64>,
     /// After-sales statuses by name.
     #[serde(default)]
     pub cases: BTreeMap<String, String>,

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use mallkit_core::after_sales::{AfterSale, AfterSaleAction};
 use mallkit_core::catalog::CategoryTree;
-use mallkit_core::clock::{ManualClock, SequentialIds};
-use mallkit_core::ids::{AfterSaleId, OrderId, SkuId, UserCouponId, UserId};
+use mallkit_core::clock::{Clock, ManualClock, SequentialIds};
+use mallkit_core::ids::{AfterSaleId, LedgerEntryId, OrderId, SkuId, UserCouponId, UserId};
 use mallkit_core::order::Actor;
 use mallkit_core::payment::{Payment, PaymentChannel, SimulatedProvider};
+use mallkit_core::points::{LedgerEntry, PointsAction, PointsSource};
 use mallkit_core::pricing::{CouponChoice, PointsChoice, Quote};
 use mallkit_core::service::{AfterSaleRequestLine, Checkout, CheckoutItems, CheckoutRequest};
 use mallkit_core::storage::{Store, Write};
@@ -99,11 +100,32 @@ pub async fn setup<S: Store>(file: &ScenarioFile, store: S) -> Result<World<S>, 
     for t in &file.templates {
         mall.save_template(t.clone()).await.map_err(|e| format!("template {}: {e}", t.id))?;
     }
-    let mut users = BTreeMap::new();
-    for (name, u) in &file.users {
-        users.insert(name.clone(), UserId(u.id));
+    let users = assign_user_ids(file)?;
+    for (n, (name, u)) in file.users.iter().enumerate() {
+        let id = users[name];
+        if u.lifetime_points < 0 {
+            return Err(format!("users.{name}.lifetime_points: must not be negative"));
+        }
+        if u.lifetime_points > 0 {
+            // History from before the scenario: one row that earns the
+            // points, so they count for the tier and can be spent.
+            let entry = LedgerEntry {
+                id: LedgerEntryId(n as u64 + 1),
+                user: id,
+                source: PointsSource::AdminAdjustment,
+                action: PointsAction::Earn,
+                reference: n as u64 + 1,
+                points: u.lifetime_points,
+                balance_delta: 0,
+                frozen_delta: 0,
+                balance_after: 0,
+                remark: "场景初始累计积分".into(),
+                at: clock.now(),
+            };
+            mall.store().apply(vec![Write::Points(entry)]).await.map_err(|e| format!("users.{name}: {e}"))?;
+        }
         if u.points != 0 {
-            mall.adjust_points(UserId(u.id), u.points, "初始积分").await.map_err(|e| format!("users.{name}: {e}"))?;
+            mall.adjust_points(id, u.points, "初始积分").await.map_err(|e| format!("users.{name}.points: {e}"))?;
         }
     }
     Ok(World {
@@ -118,12 +140,45 @@ pub async fn setup<S: Store>(file: &ScenarioFile, store: S) -> Result<World<S>, 
     })
 }
 
+/// The id of every user of the file: the one it gives, or the smallest id
+/// from 1 that no other user has, in name order.
+fn assign_user_ids(file: &ScenarioFile) -> Result<BTreeMap<String, UserId>, String> {
+    let mut taken = BTreeMap::new();
+    for (name, u) in &file.users {
+        if let Some(id) = u.id {
+            if id == ADMIN.0 {
+                return Err(format!("users.{name}.id: 0 is the scenario admin's id"));
+            }
+            if let Some(other) = taken.insert(id, name.clone()) {
+                return Err(format!("users.{name}.id: {id} is also the id of \"{other}\""));
+            }
+        }
+    }
+    let mut next = 1;
+    let mut users = BTreeMap::new();
+    for (name, u) in &file.users {
+        let id = match u.id {
+            Some(id) => id,
+            None => {
+                while taken.contains_key(&next) {
+                    next += 1;
+                }
+                taken.insert(next, name.clone());
+                next
+            }
+        };
+        users.insert(name.clone(), UserId(id));
+    }
+    Ok(users)
+}
+
 /// One failed expectation of one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// Step number, from 1.
     pub step: usize,
-    /// The step's action and names, e.g. `checkout "o1"`.
+    /// The step's title and action, e.g. `(checkout "o1")` or
+    /// `"return the tile" (apply_after_sale "r1")`.
     pub label: String,
     /// `key: expected X, got Y`.
     pub message: String,
@@ -144,7 +199,10 @@ pub struct Report {
 pub async fn run<S: Store>(world: &mut World<S>, steps: &[Step]) -> Report {
     let mut report = Report::default();
     for (i, step) in steps.iter().enumerate() {
-        let label = label(&step.action);
+        let label = match &step.name {
+            Some(name) => format!("\"{name}\" ({})", label(&step.action)),
+            None => format!("({})", label(&step.action)),
+        };
         let mut checks = Checks::default();
         let result = world.step(&step.action).await;
         match (&step.expect.error, result) {
@@ -190,6 +248,7 @@ fn label(action: &Action) -> String {
         Action::Reship { case } => ("reship", Some(case.as_str())),
         Action::CancelAfterSale { case } => ("cancel_after_sale", Some(case.as_str())),
         Action::AdjustPoints { user, .. } => ("adjust_points", Some(user.as_str())),
+        Action::SetTemplateStatus { .. } => ("set_template_status", None),
         Action::VoidCoupon { coupon } => ("void_coupon", Some(coupon.as_str())),
         Action::Check {} => ("check", None),
     };
@@ -226,6 +285,15 @@ impl Checks {
     }
 }
 
+/// Core's points choice for a spec.
+pub fn points_choice(spec: PointsSpec) -> PointsChoice {
+    match spec {
+        PointsSpec::None => PointsChoice::None,
+        PointsSpec::Max => PointsChoice::Max,
+        PointsSpec::Exactly(n) => PointsChoice::Exactly(n),
+    }
+}
+
 /// The snake_case name serde gives an enum value.
 fn snake<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
@@ -252,23 +320,11 @@ impl<S: Store> World<S> {
         self.cases.get(name).copied().ok_or_else(|| StepError::Script(format!("no after-sale named \"{name}\"")))
     }
 
-    /// Names a coupon (scenario steps name claims; quote files name held
-    /// coupons by their template id).
-    pub fn name_coupon(&mut self, name: String, id: UserCouponId) {
-        self.coupons.insert(name, id);
-    }
-
-    /// The buyer of `name` in the world, for `mallkit quote`.
-    pub fn user_id(&self, name: &str) -> Option<UserId> {
-        self.users.get(name).copied()
-    }
-
     /// Turns a coupon spec into core's choice.
-    pub fn coupon_choice(&self, spec: &CouponSpec) -> Result<CouponChoice, String> {
+    fn coupon_choice(&self, spec: &CouponSpec) -> Result<CouponChoice, String> {
         match spec {
-            CouponSpec::Mode(m) if m == "best" => Ok(CouponChoice::Best),
-            CouponSpec::Mode(m) if m == "none" => Ok(CouponChoice::None),
-            CouponSpec::Mode(m) => Err(format!("coupons: \"{m}\" is not best, none or a list of coupon names")),
+            CouponSpec::Best => Ok(CouponChoice::Best),
+            CouponSpec::None => Ok(CouponChoice::None),
             CouponSpec::Chosen(names) => names
                 .iter()
                 .map(|n| self.coupons.get(n).copied().ok_or_else(|| format!("coupons: no coupon named \"{n}\"")))
@@ -278,23 +334,22 @@ impl<S: Store> World<S> {
     }
 
     /// Builds a checkout request.
-    pub fn request(
+    fn request(
         &self,
         lines: &Option<Vec<(u64, u32)>>,
         coupons: &CouponSpec,
-        points: &PointsSpec,
+        points: PointsSpec,
     ) -> Result<CheckoutRequest, String> {
-        let points = match points {
-            PointsSpec::Mode(m) if m == "none" => PointsChoice::None,
-            PointsSpec::Mode(m) if m == "max" => PointsChoice::Max,
-            PointsSpec::Mode(m) => return Err(format!("points: \"{m}\" is not none, max or a number")),
-            PointsSpec::Exactly(n) => PointsChoice::Exactly(*n),
-        };
         let items = match lines {
             None => CheckoutItems::Cart,
             Some(l) => CheckoutItems::Lines { lines: l.iter().map(|&(s, q)| (SkuId(s), q)).collect() },
         };
-        Ok(CheckoutRequest { items, coupons: self.coupon_choice(coupons)?, points, remark: String::new() })
+        Ok(CheckoutRequest {
+            items,
+            coupons: self.coupon_choice(coupons)?,
+            points: points_choice(points),
+            remark: String::new(),
+        })
     }
 
     async fn order_actor(&self, name: &str, by: By) -> Result<(OrderId, Actor), StepError> {
@@ -343,11 +398,11 @@ impl<S: Store> World<S> {
                 Outcome::Done
             }
             Action::Preview { user, lines, coupons, points } => {
-                let request = self.request(lines, coupons, points).map_err(script)?;
+                let request = self.request(lines, coupons, *points).map_err(script)?;
                 Outcome::Quote(Box::new(self.mall.preview(self.user(user)?, &request).await?))
             }
             Action::Checkout { user, lines, coupons, points, name } => {
-                let request = self.request(lines, coupons, points).map_err(script)?;
+                let request = self.request(lines, coupons, *points).map_err(script)?;
                 let checkout = self.mall.checkout(self.user(user)?, &request).await?;
                 if let Some(n) = name {
                     match checkout.orders.as_slice() {
@@ -430,6 +485,10 @@ impl<S: Store> World<S> {
                 self.mall.adjust_points(self.user(user)?, *points, "管理员调整").await?;
                 Outcome::Done
             }
+            Action::SetTemplateStatus { template, status } => {
+                self.mall.set_template_status(*template, *status).await?;
+                Outcome::Done
+            }
             Action::VoidCoupon { coupon } => {
                 let id =
                     self.coupons.get(coupon).copied().ok_or_else(|| script(format!("no coupon named \"{coupon}\"")))?;
@@ -448,7 +507,36 @@ impl<S: Store> World<S> {
         c.opt("points_deduction", &e.points_deduction, q.points_deduction);
         c.opt("points_max", &e.points_max, q.points_max);
         c.opt("shipping_fee", &e.shipping_fee, q.shipping_fee);
+        c.opt("goods_after_coupons", &e.goods_after_coupons, q.shipping.iter().map(|s| s.goods_after_coupons).sum());
         c.opt("payable", &e.payable, q.payable);
+        for (sku, le) in &e.lines {
+            let Some(l) = q.lines.iter().find(|l| l.sku.0.to_string() == *sku) else {
+                c.fail(format!("lines.{sku}: no line for that SKU in the quote"));
+                continue;
+            };
+            c.opt(&format!("lines.{sku}.unit_price"), &le.unit_price, l.unit_price);
+            c.opt(&format!("lines.{sku}.subtotal"), &le.subtotal, l.subtotal);
+            c.opt(&format!("lines.{sku}.coupon_discount"), &le.coupon_discount, l.coupon_discount);
+            c.opt(&format!("lines.{sku}.points_used"), &le.points_used, l.points_used);
+            c.opt(&format!("lines.{sku}.points_deduction"), &le.points_deduction, l.points_deduction);
+            c.opt(&format!("lines.{sku}.payable"), &le.payable, l.payable);
+        }
+        for (name, reason) in &e.rejected_coupons {
+            let Some(id) = self.coupons.get(name) else {
+                c.fail(format!("rejected_coupons.{name}: no coupon by that name"));
+                continue;
+            };
+            let got = q.rejected_coupons.iter().find(|r| r.coupon == *id).map_or_else(
+                || "applied".to_owned(),
+                |r| {
+                    serde_json::to_value(r.reason)
+                        .ok()
+                        .and_then(|v| v["reason"].as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                },
+            );
+            c.eq(&format!("rejected_coupons.{name}"), reason.as_str(), &got);
+        }
         if let Some(expected) = &e.applied_coupons {
             let got = names(&self.coupons, &q.applied_coupons, |id| format!("#{id}"));
             c.eq("applied_coupons", &format!("[{}]", expected.join(", ")), &got);
@@ -464,6 +552,9 @@ impl<S: Store> World<S> {
             e.points_deduction.is_some(),
             e.points_max.is_some(),
             e.shipping_fee.is_some(),
+            e.goods_after_coupons.is_some(),
+            !e.lines.is_empty(),
+            !e.rejected_coupons.is_empty(),
             e.applied_coupons.is_some(),
         ];
         let case_keys = [
@@ -560,6 +651,18 @@ impl<S: Store> World<S> {
                 Err(m) => c.fail(format!("order_payables.{name}: {m}")),
             }
         }
+        for (name, amount) in &e.order_refunded {
+            match self.named_order(name).await {
+                Ok(o) => c.eq(&format!("order_refunded.{name}"), amount, &o.refunded_total),
+                Err(m) => c.fail(format!("order_refunded.{name}: {m}")),
+            }
+        }
+        for (name, points) in &e.order_points_earned {
+            match self.named_order(name).await {
+                Ok(o) => c.eq(&format!("order_points_earned.{name}"), points, &o.points_earned),
+                Err(m) => c.fail(format!("order_points_earned.{name}: {m}")),
+            }
+        }
         for (name, status) in &e.cases {
             match self.named_case(name).await {
                 Ok(a) => c.eq(&format!("cases.{name}"), status.as_str(), &snake(&a.status)),
@@ -611,7 +714,6 @@ impl<S: Store> World<S> {
     }
 
     fn clock_now(&self) -> DateTime<Utc> {
-        use mallkit_core::clock::Clock;
         self.clock.now()
     }
 }
