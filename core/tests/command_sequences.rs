@@ -857,7 +857,7 @@ fn zz_print_outcomes() {
     }
 }
 
-// ---- regressions: minimal sequences the property found (docs/.core-bugs-from-props.md)
+// ---- regressions: minimal sequences the property found (both fixed in c611cf2)
 
 fn replay(points: &[i64], claims: &[(usize, u64)], commands: &[Cmd]) {
     if let Err(e) = run_sequence(points, claims, commands) {
