@@ -1,9 +1,12 @@
-//! The `mallkit` binary: price carts and run QA scenarios on the in-memory
-//! store.
+//! The `mallkit` binary: serve the HTTP API, migrate a database, price carts
+//! and run QA scenarios.
 
+mod demo;
 mod quote;
 mod scenario;
+mod serve;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,6 +22,32 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serves the HTTP API (in memory with demo data unless told otherwise).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Data to load at start: `demo` (the seeds' products, coupons, tiers and demo accounts) or `none`.
+        #[arg(long, value_enum, default_value_t = Seed::Demo)]
+        seed: Seed,
+        /// PostgreSQL URL: migrate it and serve from it instead of memory.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
+        /// Make the simulated payment provider wait for the signed callback instead of paying at once.
+        #[arg(long)]
+        await_callback: bool,
+        /// An origin allowed by CORS (repeatable; `*` for any).
+        #[arg(long = "cors-origin")]
+        cors_origins: Vec<String>,
+        /// Key of the simulated provider's callback HMAC.
+        #[arg(long, env = "MALLKIT_CALLBACK_KEY", default_value = "mallkit-dev-callback-key")]
+        callback_key: String,
+        /// Seconds between runs of the scheduler (payment timeouts, auto-confirm).
+        #[arg(long, default_value_t = 30)]
+        tick_seconds: u64,
+    },
+    /// Prints the OpenAPI document.
+    Openapi,
     /// Price a cart described by a file and print the breakdown.
     Quote {
         /// The file: catalog, tiers, templates, `now`, a [buyer] and a [cart].
@@ -40,6 +69,15 @@ enum Command {
     },
 }
 
+/// Data loaded by `serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Seed {
+    /// The demo data set.
+    Demo,
+    /// Nothing.
+    None,
+}
+
 #[derive(Debug, Subcommand)]
 enum ScenarioCommand {
     /// Run scenario files (or every *.toml in the directories given).
@@ -54,9 +92,32 @@ enum ScenarioCommand {
     },
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Serve { bind, seed, database_url, await_callback, cors_origins, callback_key, tick_seconds } => {
+            tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).with_target(false).init();
+            let options = serve::ServeOptions {
+                bind,
+                demo: seed == Seed::Demo,
+                database_url,
+                await_callback,
+                cors_origins,
+                callback_key,
+                tick_seconds,
+            };
+            match serve::run(options).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
+        }
+        Command::Openapi => match mallkit_http::openapi().to_pretty_json() {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e.to_string()),
+        },
         Command::Quote { file, json } => match quote::price(&file) {
             Ok(priced) if json => match serde_json::to_string_pretty(&priced.quote) {
                 Ok(text) => {

@@ -79,7 +79,7 @@ fn quote_prints_the_breakdown_and_json() {
     let out = mallkit(&["quote", "--json", "cli/tests/fixtures/quote.toml"]);
     assert!(out.status.success(), "{}", text(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(json["payable"], "477.73");
+    assert_eq!(json["payable"].to_string(), "477.73", "amounts are JSON numbers of yuan");
     assert_eq!(json["points_used"], 2000);
     assert_eq!(json["applied_coupons"], serde_json::json!([1]));
 }

@@ -3,7 +3,9 @@
 //! One conformance suite for every mallkit store, written once against the
 //! `mallkit-core` storage traits: [`guards`] checks the storage contract
 //! (every guard, all-or-nothing batches, reads), [`journeys`] runs whole
-//! customer journeys through `Mall` with the seeds' numbers.
+//! customer journeys through `Mall` with the seeds' numbers, [`identity`]
+//! checks `IdentityStore` and `IdempotencyStore` (so a store under the suite
+//! implements those too).
 //!
 //! A backend runs the whole suite with one line in a test file:
 //!
@@ -16,6 +18,7 @@
 //! runtime) as a dev-dependency.
 
 pub mod guards;
+pub mod identity;
 pub mod journeys;
 
 /// Expands into one `#[tokio::test]` per conformance case; `$make` is an
@@ -40,6 +43,18 @@ macro_rules! suite {
             journeys::sixty_four_buyers_for_the_last_hundred_units_never_oversell,
             journeys::a_void_coupon_is_never_chosen_and_a_locked_one_cannot_be_voided,
             journeys::auto_confirm_waits_for_an_open_case_then_completes_with_tier_points,
+            identity::users_round_trip_by_id_and_every_login,
+            identity::duplicate_logins_are_refused_naming_the_field,
+            identity::user_updates_are_versioned_and_keep_logins_unique,
+            identity::sessions_are_found_by_digest_and_revoked_once,
+            identity::revoking_a_users_sessions_leaves_others_alone,
+            identity::verification_codes_are_replaced_per_phone,
+            identity::addresses_keep_one_default_and_their_owner,
+            identity::concurrent_defaults_leave_exactly_one,
+            identity::idempotency_keys_start_replay_and_release,
+            identity::a_stale_idempotency_claim_is_taken_over,
+            identity::sixteen_concurrent_claims_start_exactly_once,
+            identity::coupons_of_template_lists_every_claim,
         );
     };
     (@cases $make:expr; $($module:ident :: $case:ident),* $(,)?) => {

@@ -11,6 +11,7 @@ use crate::order::{Actor, Order, OrderLine};
 
 /// What the buyer asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AfterSaleKind {
     /// 仅退款: money back, goods kept (or never shipped).
@@ -30,6 +31,7 @@ impl AfterSaleKind {
 
 /// After-sales status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AfterSaleStatus {
     /// 待审核.
@@ -64,6 +66,7 @@ impl AfterSaleStatus {
 
 /// A step of an after-sales case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AfterSaleAction {
     /// Buyer applies.
@@ -105,6 +108,7 @@ pub fn next_status(kind: AfterSaleKind, from: AfterSaleStatus, action: AfterSale
 
 /// A line of a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AfterSaleLine {
     /// Order line number.
     pub line_no: u32,
@@ -119,6 +123,7 @@ pub struct AfterSaleLine {
 
 /// One log row (seed 000 §6.2 progress logs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AfterSaleLog {
     /// Step.
     pub action: AfterSaleAction,
@@ -134,6 +139,7 @@ pub struct AfterSaleLog {
 
 /// An after-sales case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AfterSale {
     /// Id.
     pub id: AfterSaleId,

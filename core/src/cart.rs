@@ -4,8 +4,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{SkuId, UserId};
 
+/// The most units of one SKU a cart line or order line may hold (a guard
+/// against typos and overflow; seed 001 §5 limits cart quantities too).
+pub const MAX_LINE_QUANTITY: u32 = 999;
+
 /// One SKU in a cart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CartItem {
     /// SKU.
     pub sku: SkuId,
@@ -22,6 +27,7 @@ fn yes() -> bool {
 
 /// A user's cart: at most one item per SKU.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cart {
     /// Owner.
     pub user: UserId,
@@ -48,6 +54,11 @@ impl Cart {
                 None => self.items.push(CartItem { sku, quantity, selected: true }),
             }
         }
+    }
+
+    /// Ticks or unticks `sku` for checkout; false when it is not in the cart.
+    pub fn select(&mut self, sku: SkuId, selected: bool) -> bool {
+        self.items.iter_mut().find(|i| i.sku == sku).map(|i| i.selected = selected).is_some()
     }
 
     /// The selected items.

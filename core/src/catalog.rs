@@ -11,6 +11,7 @@ use crate::storage::GuardFailure;
 
 /// A node of the category tree; `parent` is `None` for a root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Category {
     /// Id.
     pub id: CategoryId,
@@ -25,6 +26,7 @@ pub struct Category {
 
 /// A merchant (seller) that owns products and ships its orders (seed 002).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Merchant {
     /// Id.
     pub id: MerchantId,
@@ -34,6 +36,7 @@ pub struct Merchant {
 
 /// Whether a product can be bought (seed 002 listing/unlisting).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProductStatus {
     /// Listed: can be added to a cart and ordered.
@@ -45,6 +48,7 @@ pub enum ProductStatus {
 
 /// A product (SPU): name, category and merchant; its variants are [`Sku`]s.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     /// Id.
     pub id: ProductId,
@@ -63,6 +67,7 @@ pub struct Product {
 /// restocking or adjustment; checkout moves units from `available` to
 /// `reserved`, payment from `reserved` to `sold`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stock {
     /// Units that can be ordered now.
     pub available: u32,
@@ -76,6 +81,7 @@ pub struct Stock {
 
 /// A stock movement; each maps to one guarded SQL `UPDATE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StockMove {
     /// available → reserved (checkout). Guard: available ≥ n.
@@ -117,6 +123,7 @@ impl Stock {
 
 /// A sellable variant of a product, with its price and stock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sku {
     /// Id.
     pub id: SkuId,

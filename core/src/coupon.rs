@@ -10,6 +10,7 @@ use crate::money::{Money, Rate, Rounding};
 
 /// What a coupon takes off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CouponKind {
     /// 满减: spend at least `threshold` in scope, take off `amount`.
@@ -76,6 +77,7 @@ impl CouponKind {
 
 /// Which lines a coupon applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "ids", rename_all = "snake_case")]
 pub enum CouponScope {
     /// Every line.
@@ -118,6 +120,7 @@ impl CouponScope {
 
 /// When a claimed coupon can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Validity {
     /// A fixed window, both ends included.
@@ -147,6 +150,7 @@ impl Validity {
 /// Stacking layer (DESIGN §4): at most one coupon per layer, merchant layer
 /// first; a template with no layer is exclusive and stands alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StackLayer {
     /// 店铺券: applied first.
@@ -157,6 +161,7 @@ pub enum StackLayer {
 
 /// Whether a template can be claimed and its coupons used.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TemplateStatus {
     /// Claimable and usable.
@@ -168,6 +173,7 @@ pub enum TemplateStatus {
 
 /// A coupon template: the offer users claim coupons from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CouponTemplate {
     /// Id.
     pub id: CouponTemplateId,
@@ -274,6 +280,7 @@ impl CouponTemplate {
 
 /// The life of a coupon a user holds (seed 004 §5.3, extended).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UserCouponStatus {
     /// 未使用.
@@ -290,6 +297,7 @@ pub enum UserCouponStatus {
 
 /// A coupon a user holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserCoupon {
     /// Id.
     pub id: UserCouponId,

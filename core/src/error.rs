@@ -186,6 +186,38 @@ pub enum MallError {
         /// Id.
         id: u64,
     },
+    /// The username, phone, e-mail or WeChat account belongs to another user.
+    #[error("{field} is already registered")]
+    LoginTaken {
+        /// `username`, `phone`, `email` or `wechat_openid`.
+        field: &'static str,
+    },
+    /// Unknown login or wrong password (one error, so logins cannot be probed).
+    #[error("wrong login or password")]
+    InvalidCredentials,
+    /// The account is frozen by an admin.
+    #[error("user {0} is frozen")]
+    UserFrozen(UserId),
+    /// A missing, unknown, expired or revoked token.
+    #[error("not logged in, or the session expired")]
+    Unauthenticated,
+    /// The caller's role may not do this.
+    #[error("{role} may not {action}")]
+    Forbidden {
+        /// The caller's role.
+        role: &'static str,
+        /// What was refused.
+        action: &'static str,
+    },
+    /// A wrong, expired or used-up verification code.
+    #[error("the verification code is wrong or expired")]
+    VerificationCodeInvalid,
+    /// A code was sent to this phone moments ago.
+    #[error("a code was sent recently; retry in {retry_after_seconds} s")]
+    CodeSentTooOften {
+        /// Seconds to wait.
+        retry_after_seconds: i64,
+    },
     /// The storage backend failed.
     #[error("storage: {0}")]
     Storage(String),
@@ -239,6 +271,13 @@ impl MallError {
             E::PaymentAlreadyConfirmed { .. } => "payment_already_confirmed",
             E::Provider(_) => "payment_provider_error",
             E::Conflict { .. } => "conflict",
+            E::LoginTaken { .. } => "already_registered",
+            E::InvalidCredentials => "invalid_credentials",
+            E::UserFrozen(_) => "user_frozen",
+            E::Unauthenticated => "unauthenticated",
+            E::Forbidden { .. } => "forbidden",
+            E::VerificationCodeInvalid => "verification_code_invalid",
+            E::CodeSentTooOften { .. } => "too_many_requests",
             E::Storage(_) => "storage_error",
         }
     }
@@ -263,6 +302,7 @@ impl From<StoreError> for MallError {
                 G::ClaimLimitReached { template, user, limit } => MallError::CouponClaimLimit { template, user, limit },
                 G::TemplateDisabled(t) => MallError::CouponNotClaimable(t),
                 G::NotFound { entity, id } => MallError::not_found(entity, id),
+                G::Taken { field } => MallError::LoginTaken { field },
                 G::VersionConflict { entity, id } | G::AlreadyExists { entity, id } => {
                     MallError::Conflict { entity, id }
                 }

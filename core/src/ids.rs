@@ -10,6 +10,7 @@ macro_rules! id_type {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
         $(#[$doc])*
         #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(transparent)]
         pub struct $name(pub u64);
 
@@ -51,4 +52,8 @@ id_type! {
     AfterSaleId,
     /// A points ledger row.
     LedgerEntryId,
+    /// A login session (one access token and its refresh token).
+    SessionId,
+    /// A shipping address in a user's address book.
+    AddressId,
 }

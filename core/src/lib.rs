@@ -4,8 +4,11 @@
 //! allocation ([`money`]), the catalog ([`catalog`]), carts ([`cart`]), the
 //! pricing pipeline with exact best-coupon matching ([`pricing`]), coupons
 //! ([`coupon`]), points and member tiers ([`points`]), orders ([`order`]),
-//! payments ([`payment`]) and after-sales ([`after_sales`]), driven by the
-//! commands of [`service::Mall`] over the storage traits of [`storage`].
+//! payments ([`payment`]), after-sales ([`after_sales`]) and identity
+//! ([`identity`]: users, sessions, addresses), with the buyer's browsing
+//! in [`storefront`], driven by the
+//! commands of [`service::Mall`] and [`identity::Accounts`] over the storage
+//! traits of [`storage`].
 //!
 //! Core does no I/O of its own: time comes from a [`clock::Clock`], ids from
 //! a [`clock::IdGen`], persistence from a [`storage::Store`] and payments from
@@ -18,6 +21,7 @@ pub mod catalog;
 pub mod clock;
 pub mod coupon;
 pub mod error;
+pub mod identity;
 pub mod ids;
 pub mod money;
 pub mod order;
@@ -26,6 +30,7 @@ pub mod points;
 pub mod pricing;
 pub mod service;
 pub mod storage;
+pub mod storefront;
 
 pub use error::MallError;
 pub use money::{Money, Rate, Rounding};

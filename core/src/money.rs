@@ -179,9 +179,15 @@ impl<'a> Sum<&'a Money> for Money {
     }
 }
 
+/// Money is written as a JSON number of yuan (DESIGN §10): `12.3` for
+/// 12.30. The number goes out through an `f64`, which is exact here: the fen
+/// count divided by 100 is correctly rounded, and the shortest decimal that
+/// reads back as that `f64` is the amount itself for any |amount| below
+/// 2^53 fen (about 90 trillion yuan).
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        #[allow(clippy::cast_precision_loss)]
+        s.serialize_f64(self.0 as f64 / 100.0)
     }
 }
 
@@ -191,7 +197,7 @@ impl<'de> Deserialize<'de> for Money {
         impl Visitor<'_> for MoneyVisitor {
             type Value = Money;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an amount in yuan as a string like \"12.30\" or a whole number")
+                f.write_str("an amount in yuan with at most two decimals, as a number or a string like \"12.30\"")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Money, E> {
                 v.parse().map_err(E::custom)
@@ -204,8 +210,15 @@ impl<'de> Deserialize<'de> for Money {
                     .map_err(|_| E::custom(MoneyError::OutOfRange(v.to_string())))
                     .and_then(|v| self.visit_i64(v))
             }
+            /// A JSON number arrives as an `f64`: it is read through its
+            /// shortest decimal form, so `12.3` is 12.30 and `12.345` is
+            /// refused for its third decimal. Adapters that must not trust a
+            /// float at all (the HTTP API) parse the raw token instead.
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Money, E> {
-                Err(E::custom(format!("amount {v} was written as a float; write it as a string like \"{v:.2}\"")))
+                if !v.is_finite() {
+                    return Err(E::custom(MoneyError::NotANumber(v.to_string())));
+                }
+                self.visit_str(&v.to_string())
             }
         }
         d.deserialize_any(MoneyVisitor)
@@ -216,6 +229,7 @@ impl<'de> Deserialize<'de> for Money {
 /// (DESIGN §2). Every division that can leave a fraction goes through
 /// [`Rounding::divide`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
     /// 四舍五入: halves go away from zero (the default).
@@ -388,8 +402,12 @@ impl<'de> Deserialize<'de> for Rate {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Rate, E> {
                 Rate::from_decimal(Decimal::from(v)).map_err(E::custom)
             }
+            /// Read through the number's shortest decimal form, like [`Money`].
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Rate, E> {
-                Err(E::custom(format!("rate {v} was written as a float; write it as a string like \"{v}\"")))
+                if !v.is_finite() {
+                    return Err(E::custom(MoneyError::NotANumber(v.to_string())));
+                }
+                self.visit_str(&v.to_string())
             }
         }
         d.deserialize_any(RateVisitor)
@@ -532,4 +550,40 @@ mod tests {
         assert!("0.12345".parse::<Rate>().is_err());
         assert!("-0.1".parse::<Rate>().is_err());
     }
+}
+
+#[cfg(feature = "openapi")]
+mod schema {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+    use utoipa::{PartialSchema, ToSchema};
+
+    use super::{Money, Rate};
+
+    impl PartialSchema for Money {
+        fn schema() -> RefOr<Schema> {
+            let number = ObjectBuilder::new()
+                .schema_type(SchemaType::Type(Type::Number))
+                .multiple_of(Some(0.01))
+                .description(Some(
+                    "An amount in yuan (CNY) with at most two decimals; written as a JSON number, \
+                     read from a number or a string such as \"12.30\", never through a float.",
+                ))
+                .examples([serde_json::json!(12.3)]);
+            Schema::Object(number.build()).into()
+        }
+    }
+    impl ToSchema for Money {}
+
+    impl PartialSchema for Rate {
+        fn schema() -> RefOr<Schema> {
+            let string = ObjectBuilder::new()
+                .schema_type(SchemaType::Type(Type::String))
+                .pattern(Some(r"^\d+(\.\d{1,4})?$"))
+                .description(Some("A rate such as \"0.85\" (85 %), at most four decimals, written as a string."))
+                .examples([serde_json::json!("0.85")]);
+            Schema::Object(string.build()).into()
+        }
+    }
+    impl ToSchema for Rate {}
 }

@@ -12,6 +12,7 @@ use crate::money::Money;
 
 /// Order status (seed 004 §6.3 codes 0–5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// 待支付.
@@ -37,6 +38,7 @@ impl OrderStatus {
 
 /// A command that moves an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderCommand {
     /// Payment confirmed.
@@ -85,6 +87,7 @@ pub fn next_status(from: OrderStatus, command: OrderCommand) -> Option<OrderStat
 
 /// Who did something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum Actor {
     /// The buyer.
@@ -111,6 +114,7 @@ impl Actor {
 
 /// One row of an order's status history (seed 004 §6.4 `status_history`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusChange {
     /// Previous status; `None` for creation.
     pub from: Option<OrderStatus>,
@@ -126,6 +130,7 @@ pub struct StatusChange {
 
 /// A line of an order, with its share of every reduction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderLine {
     /// Line number within the order, from 1.
     pub line_no: u32,
@@ -171,6 +176,7 @@ pub struct OrderLine {
 
 /// A coupon an order used, with what it needs for clawback (DESIGN §8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CouponUse {
     /// The user's coupon.
     pub coupon: UserCouponId,
@@ -194,6 +200,7 @@ pub struct CouponUse {
 
 /// Shipment details (seed 003 ship, seed 004 dispatch).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Shipment {
     /// Carrier ("顺丰").
     pub carrier: String,
@@ -205,6 +212,7 @@ pub struct Shipment {
 
 /// An order: one merchant's part of a checkout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
     /// Id.
     pub id: OrderId,
@@ -267,6 +275,12 @@ pub struct Order {
 }
 
 impl Order {
+    /// What the buyer has paid for this order and kept: the payable once
+    /// paid, less refunds, yuan (zero while unpaid).
+    pub fn net_paid(&self) -> Money {
+        if self.paid_at.is_some() { self.payable - self.refunded_total } else { Money::ZERO }
+    }
+
     /// Runs `command` through [`next_status`] and appends the history row.
     ///
     /// # Errors

@@ -13,6 +13,7 @@ use crate::money::Money;
 
 /// Payment status (seed 004 §7.2 `pay_status` 0–4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
     /// Waiting for the provider.
@@ -29,6 +30,7 @@ pub enum PaymentStatus {
 
 /// How the buyer pays (seed 004 §7.1 `channel`; recorded only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentChannel {
     /// 模拟支付.
@@ -41,6 +43,7 @@ pub enum PaymentChannel {
 
 /// A payment covering one or more orders of a buyer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Payment {
     /// Id.
     pub id: PaymentId,

@@ -15,6 +15,7 @@ use crate::storage::GuardFailure;
 
 /// A user's points account (seed 004 §4.1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PointsAccount {
     /// Owner.
     pub user: UserId,
@@ -31,6 +32,7 @@ pub struct PointsAccount {
 
 /// Where a ledger row comes from (seed 004 §4 `source_type`, extended).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PointsSource {
     /// 下单赠送: earned when an order completes (reference: order).
@@ -47,6 +49,7 @@ pub enum PointsSource {
 
 /// What a ledger row does to the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PointsAction {
     /// balance += n, total_earned += n.
@@ -69,6 +72,7 @@ pub enum PointsAction {
 
 /// One row of the points ledger (seed 004 §4.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LedgerEntry {
     /// Id.
     pub id: LedgerEntryId,
@@ -144,6 +148,7 @@ impl PointsAccount {
 
 /// Redemption and earning settings (DESIGN §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PointsPolicy {
     /// Points worth one yuan when redeemed (default 100). Must be a positive
@@ -188,6 +193,7 @@ impl PointsPolicy {
 /// A member tier (会员等级): a range of lifetime earned points with benefits
 /// (seed 001 VIP levels, seed 004 member levels).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tier {
     /// Level number, 0 for the base tier (seed 004 `level`).
     pub level: u32,

@@ -21,6 +21,7 @@ use crate::points::{PointsPolicy, Tier};
 
 /// A cart line with what pricing needs to know about its SKU.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PricingLine {
     /// SKU; at most one line per SKU.
     pub sku: SkuId,
@@ -49,6 +50,7 @@ pub struct CouponCandidate<'a> {
 
 /// Which coupons to apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "mode", content = "coupons", rename_all = "snake_case")]
 pub enum CouponChoice {
     /// The best usable set (seed 004 §6.1 `optimal_coupon`).
@@ -62,6 +64,7 @@ pub enum CouponChoice {
 
 /// How many points to redeem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "mode", content = "points", rename_all = "snake_case")]
 pub enum PointsChoice {
     /// None.
@@ -75,6 +78,7 @@ pub enum PointsChoice {
 
 /// Weight-based shipping: a first weight and then steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WeightRate {
     /// Grams covered by `first_fee`.
     pub first_grams: u32,
@@ -89,6 +93,7 @@ pub struct WeightRate {
 /// The shipping fee rule, applied per merchant (each merchant ships its own
 /// order). DESIGN §3 step 4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ShippingRule {
     /// Fee when nothing else applies, yuan.
@@ -101,6 +106,7 @@ pub struct ShippingRule {
 
 /// Settings the pricing pipeline reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PricingPolicy {
     /// Rounding of fractions of a fen.
@@ -134,6 +140,7 @@ pub struct QuoteRequest<'a> {
 
 /// Why a coupon was not applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum CouponRejection {
     /// Locked by another checkout, used or void.
@@ -229,6 +236,7 @@ pub enum QuoteError {
 
 /// Where an adjustment comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AdjustmentSource {
     /// The tier's member price.
@@ -254,6 +262,7 @@ pub enum AdjustmentSource {
 
 /// One reduction of the goods, with its split over the lines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Adjustment {
     /// Source.
     pub source: AdjustmentSource,
@@ -267,6 +276,7 @@ pub struct Adjustment {
 
 /// A priced line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuoteLine {
     /// SKU.
     pub sku: SkuId,
@@ -294,6 +304,7 @@ pub struct QuoteLine {
 
 /// Why a merchant's shipping fee is what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ShippingBasis {
     /// The tier ships free.
@@ -308,6 +319,7 @@ pub enum ShippingBasis {
 
 /// One merchant's shipping fee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MerchantShipping {
     /// Merchant.
     pub merchant: MerchantId,
@@ -323,6 +335,7 @@ pub struct MerchantShipping {
 
 /// A coupon that was not applied, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RejectedCoupon {
     /// Coupon.
     pub coupon: UserCouponId,
@@ -332,6 +345,7 @@ pub struct RejectedCoupon {
 
 /// An explainable price (DESIGN §3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quote {
     /// Lines in canonical (SKU id) order.
     pub lines: Vec<QuoteLine>,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::after_sales::{
     self, AfterSale, AfterSaleAction, AfterSaleKind, AfterSaleLine, AfterSaleLog, AfterSaleStatus,
 };
-use crate::cart::Cart;
+use crate::cart::{Cart, MAX_LINE_QUANTITY};
 use crate::catalog::{Category, CategoryTree, Merchant, Product, ProductStatus, Sku, StockMove};
 use crate::clock::{Clock, IdGen};
 use crate::coupon::{CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus, Validity};
@@ -37,6 +37,7 @@ pub const MAX_RETRIES: u32 = 8;
 
 /// Every policy setting of the engine, with the defaults of DESIGN.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct Policy {
     /// Rounding, points and shipping (the pricing pipeline's settings).
@@ -111,6 +112,7 @@ impl Default for Policy {
 
 /// What to check out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "from", rename_all = "snake_case")]
 pub enum CheckoutItems {
     /// The selected items of the buyer's cart (bought items leave the cart).
@@ -124,6 +126,7 @@ pub enum CheckoutItems {
 
 /// A preview or checkout request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckoutRequest {
     /// What to buy.
     pub items: CheckoutItems,
@@ -140,6 +143,7 @@ pub struct CheckoutRequest {
 
 /// The result of a checkout: one order per merchant, and the quote they came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Checkout {
     /// Checkout id.
     pub id: CheckoutId,
@@ -151,6 +155,7 @@ pub struct Checkout {
 
 /// A line of an after-sales request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AfterSaleRequestLine {
     /// Order line number.
     pub line_no: u32,
@@ -215,6 +220,11 @@ impl<S: Store> Mall<S> {
     }
 
     fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The engine's clock reading (for the other command modules).
+    pub(crate) fn clock_now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
@@ -334,6 +344,19 @@ impl<S: Store> Mall<S> {
         Ok(self.store.apply(vec![Write::PutTier(tier)]).await?)
     }
 
+    /// Creates a template under a fresh id (`template.id`, `issued` and
+    /// `used` are ignored) and returns it as stored.
+    ///
+    /// # Errors
+    /// As [`Mall::save_template`].
+    pub async fn create_template(&self, mut template: CouponTemplate) -> Result<CouponTemplate, MallError> {
+        template.id = CouponTemplateId(self.ids.next_id());
+        template.issued = 0;
+        template.used = 0;
+        self.save_template(template.clone()).await?;
+        Ok(template)
+    }
+
     /// Saves a coupon template.
     ///
     /// # Errors
@@ -413,16 +436,18 @@ impl<S: Store> Mall<S> {
     /// Adds units of a SKU to the buyer's cart.
     ///
     /// # Errors
-    /// [`MallError::InvalidInput`] for zero units, [`MallError::NotFound`],
+    /// [`MallError::InvalidInput`] on `quantity` for zero units or a line
+    /// above [`MAX_LINE_QUANTITY`], [`MallError::NotFound`],
     /// [`MallError::ProductOffSale`].
     pub async fn add_to_cart(&self, user: UserId, sku: SkuId, quantity: u32) -> Result<Cart, MallError> {
-        if quantity == 0 {
-            return Err(invalid("quantity", "must be at least 1"));
-        }
+        check_quantity("quantity", quantity)?;
         self.sellable(sku).await?;
         let mut cart = self.store.cart(user).await?;
         cart.user = user;
         cart.add(sku, quantity);
+        if cart.items.iter().any(|i| i.quantity > MAX_LINE_QUANTITY) {
+            return Err(invalid("quantity", &format!("the line would exceed {MAX_LINE_QUANTITY} units")));
+        }
         self.store.apply(vec![Write::PutCart(cart.clone())]).await?;
         Ok(cart)
     }
@@ -430,14 +455,40 @@ impl<S: Store> Mall<S> {
     /// Sets the units of a SKU in the cart; zero removes it.
     ///
     /// # Errors
-    /// [`MallError::NotFound`] for an unknown SKU.
+    /// [`MallError::NotFound`] for an unknown SKU; [`MallError::InvalidInput`]
+    /// on `quantity` above [`MAX_LINE_QUANTITY`].
     pub async fn set_cart_quantity(&self, user: UserId, sku: SkuId, quantity: u32) -> Result<Cart, MallError> {
         if quantity > 0 {
+            check_quantity("quantity", quantity)?;
             self.sellable(sku).await?;
         }
         let mut cart = self.store.cart(user).await?;
         cart.user = user;
         cart.set_quantity(sku, quantity);
+        self.store.apply(vec![Write::PutCart(cart.clone())]).await?;
+        Ok(cart)
+    }
+
+    /// Ticks or unticks a cart item for checkout.
+    ///
+    /// # Errors
+    /// [`MallError::NotFound`] when the SKU is not in the cart.
+    pub async fn select_cart_item(&self, user: UserId, sku: SkuId, selected: bool) -> Result<Cart, MallError> {
+        let mut cart = self.store.cart(user).await?;
+        cart.user = user;
+        if !cart.select(sku, selected) {
+            return Err(MallError::not_found("cart_item", sku));
+        }
+        self.store.apply(vec![Write::PutCart(cart.clone())]).await?;
+        Ok(cart)
+    }
+
+    /// Empties the buyer's cart.
+    ///
+    /// # Errors
+    /// [`MallError::Storage`].
+    pub async fn clear_cart(&self, user: UserId) -> Result<Cart, MallError> {
+        let cart = Cart { user, items: Vec::new() };
         self.store.apply(vec![Write::PutCart(cart.clone())]).await?;
         Ok(cart)
     }
@@ -462,9 +513,7 @@ impl<S: Store> Mall<S> {
         let mut lines = Vec::with_capacity(wanted.len());
         let mut names = HashMap::new();
         for (i, (sku, quantity)) in wanted.iter().enumerate() {
-            if *quantity == 0 {
-                return Err(invalid(&format!("items[{i}].quantity"), "must be at least 1"));
-            }
+            check_quantity(&format!("items[{i}].quantity"), *quantity)?;
             let (s, p) = self.sellable(*sku).await?;
             names.insert(s.id, p.name.clone());
             lines.push(PricingLine {
@@ -964,11 +1013,15 @@ impl<S: Store> Mall<S> {
     /// payment is confirmed at once.
     ///
     /// # Errors
-    /// [`MallError::InvalidInput`] for no orders, [`MallError::NotFound`],
-    /// [`MallError::OrderNotPayable`], [`MallError::Provider`].
+    /// [`MallError::InvalidInput`] for no orders or an order listed twice,
+    /// [`MallError::NotFound`], [`MallError::OrderNotPayable`],
+    /// [`MallError::Provider`].
     pub async fn pay(&self, user: UserId, orders: &[OrderId], channel: PaymentChannel) -> Result<Payment, MallError> {
         if orders.is_empty() {
             return Err(invalid("orders", "name at least one order"));
+        }
+        if let Some(twice) = orders.iter().enumerate().find_map(|(i, o)| orders[..i].contains(o).then_some(o)) {
+            return Err(invalid("orders", &format!("order {twice} is listed twice")));
         }
         let now = self.now();
         let mut amount = Money::ZERO;
@@ -1455,6 +1508,16 @@ impl<S: Store> Mall<S> {
 /// ⌊points × part / whole⌋ (0 when `whole` is not positive).
 fn rounding_down_share(points: i64, part: Money, whole: Money) -> i64 {
     Rounding::Down.divide(i128::from(points) * i128::from(part.fen()), i128::from(whole.fen())) as i64
+}
+
+fn check_quantity(field: &str, quantity: u32) -> Result<(), MallError> {
+    if quantity == 0 {
+        return Err(invalid(field, "must be at least 1"));
+    }
+    if quantity > MAX_LINE_QUANTITY {
+        return Err(invalid(field, &format!("must be at most {MAX_LINE_QUANTITY}")));
+    }
+    Ok(())
 }
 
 fn invalid(field: &str, message: &str) -> MallError {

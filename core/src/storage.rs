@@ -24,8 +24,10 @@ use crate::after_sales::AfterSale;
 use crate::cart::Cart;
 use crate::catalog::{Category, Merchant, Product, Sku, StockMove};
 use crate::coupon::{CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus};
+use crate::identity::{Address, Session, User, VerificationCode};
 use crate::ids::{
-    AfterSaleId, CheckoutId, CouponTemplateId, MerchantId, OrderId, PaymentId, ProductId, SkuId, UserCouponId, UserId,
+    AddressId, AfterSaleId, CheckoutId, CouponTemplateId, MerchantId, OrderId, PaymentId, ProductId, SessionId, SkuId,
+    UserCouponId, UserId,
 };
 use crate::order::{Order, OrderStatus};
 use crate::payment::Payment;
@@ -132,6 +134,13 @@ pub enum GuardFailure {
         entity: &'static str,
         /// Id.
         id: u64,
+    },
+    /// A username, phone, e-mail, WeChat open id or token digest that
+    /// belongs to another row.
+    #[error("{field} is already taken")]
+    Taken {
+        /// The unique field.
+        field: &'static str,
     },
     /// A write to something that does not exist.
     #[error("{entity} {id} does not exist")]
@@ -250,6 +259,8 @@ pub trait CouponStore: Send + Sync {
     async fn user_coupon(&self, id: UserCouponId) -> Result<Option<UserCoupon>, StoreError>;
     /// Every coupon a user holds, by id.
     async fn user_coupons(&self, user: UserId) -> Result<Vec<UserCoupon>, StoreError>;
+    /// Every coupon claimed from a template (its claim records), by id.
+    async fn coupons_of_template(&self, template: CouponTemplateId) -> Result<Vec<UserCoupon>, StoreError>;
 }
 
 /// Points and tier reads.
@@ -315,4 +326,280 @@ pub trait Store:
     /// [`StoreError::Backend`] when the backend fails. Either way nothing of
     /// the batch is visible.
     async fn apply(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+}
+
+/// Identity storage (DESIGN §9): users, sessions, codes and addresses. Each
+/// call is atomic on its own; identity has no multi-row commands.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// A user.
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// The user whose username, phone or e-mail equals `login` exactly.
+    async fn user_by_login(&self, login: &str) -> Result<Option<User>, StoreError>;
+    /// The user with this WeChat open id.
+    async fn user_by_wechat(&self, openid: &str) -> Result<Option<User>, StoreError>;
+    /// Every user, by id.
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
+    /// Inserts a user.
+    ///
+    /// # Errors
+    /// [`GuardFailure::Taken`] naming `username`, `phone`, `email` or
+    /// `wechat_openid` when another user has it; [`GuardFailure::AlreadyExists`] for a taken id.
+    async fn insert_user(&self, user: User) -> Result<(), StoreError>;
+    /// Replaces a user whose stored version equals `user.version` (and bumps it).
+    ///
+    /// # Errors
+    /// [`GuardFailure::VersionConflict`], [`GuardFailure::Taken`], [`GuardFailure::NotFound`].
+    async fn update_user(&self, user: User) -> Result<(), StoreError>;
+    /// Inserts a session.
+    ///
+    /// # Errors
+    /// [`GuardFailure::Taken`] when a digest is taken.
+    async fn insert_session(&self, session: Session) -> Result<(), StoreError>;
+    /// The session whose access digest is `digest`.
+    async fn session_by_access(&self, digest: &str) -> Result<Option<Session>, StoreError>;
+    /// The session whose refresh digest is `digest`.
+    async fn session_by_refresh(&self, digest: &str) -> Result<Option<Session>, StoreError>;
+    /// Revokes a session; true when this call revoked it (false when it was
+    /// already revoked or does not exist).
+    async fn revoke_session(&self, id: SessionId) -> Result<bool, StoreError>;
+    /// Revokes every session of a user.
+    async fn revoke_sessions_of(&self, user: UserId) -> Result<(), StoreError>;
+    /// The live code of a phone.
+    async fn verification_code(&self, phone: &str) -> Result<Option<VerificationCode>, StoreError>;
+    /// Creates or replaces the code of `code.phone`.
+    async fn put_verification_code(&self, code: VerificationCode) -> Result<(), StoreError>;
+    /// A user's addresses, by id.
+    async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError>;
+    /// Creates or replaces an address of `address.user`; when it is the
+    /// default, the same call clears the flag on the user's other addresses.
+    ///
+    /// # Errors
+    /// [`GuardFailure::NotFound`] when the id belongs to another user's address.
+    async fn put_address(&self, address: Address) -> Result<(), StoreError>;
+    /// Deletes an address of `user`; true when one was deleted.
+    async fn delete_address(&self, user: UserId, id: AddressId) -> Result<bool, StoreError>;
+}
+
+/// A stored response to replay for a repeated `Idempotency-Key` (DESIGN §10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response body (JSON text).
+    pub body: String,
+}
+
+/// What claiming an idempotency key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key is new: the caller runs the request and then finishes or releases it.
+    Started,
+    /// The same key and request already finished: replay this.
+    Replay(StoredResponse),
+    /// The same key is running right now.
+    InProgress,
+    /// The key was used with a different request.
+    Mismatch,
+}
+
+/// Idempotency keys of creating requests (orders, payments, after-sales).
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `(user, key)` for a request with `fingerprint` (a digest of
+    /// method, path and body). A claim still running after `stale_after`
+    /// (the caller died) may be taken over.
+    async fn claim_idempotency(
+        &self,
+        user: UserId,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        stale_after: DateTime<Utc>,
+    ) -> Result<IdempotencyClaim, StoreError>;
+    /// Records the response of a started key.
+    async fn finish_idempotency(&self, user: UserId, key: &str, response: StoredResponse) -> Result<(), StoreError>;
+    /// Forgets a started key (the request failed; the client may retry with it).
+    async fn release_idempotency(&self, user: UserId, key: &str) -> Result<(), StoreError>;
+}
+
+// ---- shared handles ----
+//
+// A store behind an `Arc` (also `Arc<dyn …>`) is a store: adapters that pick
+// the backend at run time (the HTTP API, `mallkit serve`) hold one.
+
+#[async_trait]
+impl<T: CatalogStore + ?Sized> CatalogStore for std::sync::Arc<T> {
+    async fn categories(&self) -> Result<Vec<Category>, StoreError> {
+        (**self).categories().await
+    }
+    async fn merchant(&self, id: MerchantId) -> Result<Option<Merchant>, StoreError> {
+        (**self).merchant(id).await
+    }
+    async fn products(&self) -> Result<Vec<Product>, StoreError> {
+        (**self).products().await
+    }
+    async fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
+        (**self).product(id).await
+    }
+    async fn sku(&self, id: SkuId) -> Result<Option<Sku>, StoreError> {
+        (**self).sku(id).await
+    }
+    async fn skus_of(&self, product: ProductId) -> Result<Vec<Sku>, StoreError> {
+        (**self).skus_of(product).await
+    }
+}
+
+#[async_trait]
+impl<T: CouponStore + ?Sized> CouponStore for std::sync::Arc<T> {
+    async fn template(&self, id: CouponTemplateId) -> Result<Option<CouponTemplate>, StoreError> {
+        (**self).template(id).await
+    }
+    async fn templates(&self) -> Result<Vec<CouponTemplate>, StoreError> {
+        (**self).templates().await
+    }
+    async fn user_coupon(&self, id: UserCouponId) -> Result<Option<UserCoupon>, StoreError> {
+        (**self).user_coupon(id).await
+    }
+    async fn user_coupons(&self, user: UserId) -> Result<Vec<UserCoupon>, StoreError> {
+        (**self).user_coupons(user).await
+    }
+    async fn coupons_of_template(&self, template: CouponTemplateId) -> Result<Vec<UserCoupon>, StoreError> {
+        (**self).coupons_of_template(template).await
+    }
+}
+
+#[async_trait]
+impl<T: PointsStore + ?Sized> PointsStore for std::sync::Arc<T> {
+    async fn points_account(&self, user: UserId) -> Result<PointsAccount, StoreError> {
+        (**self).points_account(user).await
+    }
+    async fn ledger(&self, user: UserId) -> Result<Vec<LedgerEntry>, StoreError> {
+        (**self).ledger(user).await
+    }
+    async fn tiers(&self) -> Result<Vec<Tier>, StoreError> {
+        (**self).tiers().await
+    }
+}
+
+#[async_trait]
+impl<T: CartStore + ?Sized> CartStore for std::sync::Arc<T> {
+    async fn cart(&self, user: UserId) -> Result<Cart, StoreError> {
+        (**self).cart(user).await
+    }
+}
+
+#[async_trait]
+impl<T: OrderStore + ?Sized> OrderStore for std::sync::Arc<T> {
+    async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        (**self).order(id).await
+    }
+    async fn orders_of_user(&self, user: UserId) -> Result<Vec<Order>, StoreError> {
+        (**self).orders_of_user(user).await
+    }
+    async fn orders_of_checkout(&self, checkout: CheckoutId) -> Result<Vec<Order>, StoreError> {
+        (**self).orders_of_checkout(checkout).await
+    }
+    async fn orders_due(&self, status: OrderStatus, now: DateTime<Utc>) -> Result<Vec<OrderId>, StoreError> {
+        (**self).orders_due(status, now).await
+    }
+}
+
+#[async_trait]
+impl<T: PaymentStore + ?Sized> PaymentStore for std::sync::Arc<T> {
+    async fn payment(&self, id: PaymentId) -> Result<Option<Payment>, StoreError> {
+        (**self).payment(id).await
+    }
+    async fn payment_by_number(&self, number: &str) -> Result<Option<Payment>, StoreError> {
+        (**self).payment_by_number(number).await
+    }
+}
+
+#[async_trait]
+impl<T: AfterSalesStore + ?Sized> AfterSalesStore for std::sync::Arc<T> {
+    async fn after_sale(&self, id: AfterSaleId) -> Result<Option<AfterSale>, StoreError> {
+        (**self).after_sale(id).await
+    }
+    async fn after_sales_of_order(&self, order: OrderId) -> Result<Vec<AfterSale>, StoreError> {
+        (**self).after_sales_of_order(order).await
+    }
+}
+
+#[async_trait]
+impl<T: Store + ?Sized> Store for std::sync::Arc<T> {
+    async fn apply(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        (**self).apply(writes).await
+    }
+}
+
+#[async_trait]
+impl<T: IdentityStore + ?Sized> IdentityStore for std::sync::Arc<T> {
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        (**self).user(id).await
+    }
+    async fn user_by_login(&self, login: &str) -> Result<Option<User>, StoreError> {
+        (**self).user_by_login(login).await
+    }
+    async fn user_by_wechat(&self, openid: &str) -> Result<Option<User>, StoreError> {
+        (**self).user_by_wechat(openid).await
+    }
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        (**self).users().await
+    }
+    async fn insert_user(&self, user: User) -> Result<(), StoreError> {
+        (**self).insert_user(user).await
+    }
+    async fn update_user(&self, user: User) -> Result<(), StoreError> {
+        (**self).update_user(user).await
+    }
+    async fn insert_session(&self, session: Session) -> Result<(), StoreError> {
+        (**self).insert_session(session).await
+    }
+    async fn session_by_access(&self, digest: &str) -> Result<Option<Session>, StoreError> {
+        (**self).session_by_access(digest).await
+    }
+    async fn session_by_refresh(&self, digest: &str) -> Result<Option<Session>, StoreError> {
+        (**self).session_by_refresh(digest).await
+    }
+    async fn revoke_session(&self, id: SessionId) -> Result<bool, StoreError> {
+        (**self).revoke_session(id).await
+    }
+    async fn revoke_sessions_of(&self, user: UserId) -> Result<(), StoreError> {
+        (**self).revoke_sessions_of(user).await
+    }
+    async fn verification_code(&self, phone: &str) -> Result<Option<VerificationCode>, StoreError> {
+        (**self).verification_code(phone).await
+    }
+    async fn put_verification_code(&self, code: VerificationCode) -> Result<(), StoreError> {
+        (**self).put_verification_code(code).await
+    }
+    async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError> {
+        (**self).addresses(user).await
+    }
+    async fn put_address(&self, address: Address) -> Result<(), StoreError> {
+        (**self).put_address(address).await
+    }
+    async fn delete_address(&self, user: UserId, id: AddressId) -> Result<bool, StoreError> {
+        (**self).delete_address(user, id).await
+    }
+}
+
+#[async_trait]
+impl<T: IdempotencyStore + ?Sized> IdempotencyStore for std::sync::Arc<T> {
+    async fn claim_idempotency(
+        &self,
+        user: UserId,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        stale_after: DateTime<Utc>,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        (**self).claim_idempotency(user, key, fingerprint, now, stale_after).await
+    }
+    async fn finish_idempotency(&self, user: UserId, key: &str, response: StoredResponse) -> Result<(), StoreError> {
+        (**self).finish_idempotency(user, key, response).await
+    }
+    async fn release_idempotency(&self, user: UserId, key: &str) -> Result<(), StoreError> {
+        (**self).release_idempotency(user, key).await
+    }
 }

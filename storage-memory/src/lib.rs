@@ -13,7 +13,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -32,6 +32,8 @@ use mallkit_core::storage::{
     AfterSalesStore, CartStore, CatalogStore, CouponStore, GuardFailure, OrderStore, PaymentStore, PointsStore, Store,
     StoreError, Write,
 };
+
+mod identity;
 
 type LedgerKey = (UserId, PointsSource, PointsAction, u64);
 
@@ -59,6 +61,7 @@ struct State {
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
     state: Arc<RwLock<State>>,
+    identity: Arc<Mutex<identity::IdentityState>>,
 }
 
 impl MemoryStore {
@@ -374,6 +377,9 @@ impl CouponStore for MemoryStore {
     }
     async fn user_coupons(&self, user: UserId) -> Result<Vec<UserCoupon>, StoreError> {
         Ok(self.read().coupons.values().filter(|c| c.user == user).cloned().collect())
+    }
+    async fn coupons_of_template(&self, template: CouponTemplateId) -> Result<Vec<UserCoupon>, StoreError> {
+        Ok(self.read().coupons.values().filter(|c| c.template == template).cloned().collect())
     }
 }
 

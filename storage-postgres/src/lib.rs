@@ -42,6 +42,7 @@ use mallkit_core::storage::{Store, StoreError, Write};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 mod codec;
+mod identity;
 mod reads;
 pub mod testing;
 mod writes;
@@ -182,6 +183,22 @@ impl PgStore {
     /// edited since.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations").run(&self.pool).await.map_err(backend)
+    }
+
+    /// A block number no other caller on this database ever gets (from the
+    /// `mallkit_id_blocks` sequence): a process hands out ids from
+    /// `block << 32` on. Blocks stay below 2^21, so ids stay below 2^53 and
+    /// JavaScript clients read them exactly.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`], also when the blocks are used up.
+    pub async fn next_id_block(&self) -> Result<u64, StoreError> {
+        let block: i64 =
+            sqlx::query_scalar("SELECT nextval('mallkit_id_blocks')").fetch_one(&self.pool).await.map_err(backend)?;
+        match u64::try_from(block) {
+            Ok(b) if b < 1 << 21 => Ok(b),
+            _ => Err(StoreError::Backend(format!("id block {block} is out of range"))),
+        }
     }
 
     /// One run of a batch in its own transaction.

@@ -417,6 +417,10 @@ impl CouponStore for PgStore {
     async fn user_coupons(&self, user: UserId) -> Result<Vec<UserCoupon>, StoreError> {
         self.all("SELECT * FROM user_coupons WHERE user_id = $1 ORDER BY id", Some(i64_of(user.0)), user_coupon).await
     }
+    async fn coupons_of_template(&self, template: CouponTemplateId) -> Result<Vec<UserCoupon>, StoreError> {
+        let sql = "SELECT * FROM user_coupons WHERE template_id = $1 ORDER BY id";
+        self.all(sql, Some(i64_of(template.0)), user_coupon).await
+    }
 }
 
 #[async_trait]

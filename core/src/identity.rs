@@ -1,0 +1,791 @@
+//! Identity and access (DESIGN §9): users with roles, login sessions, the
+//! forgot-password code, WeChat-style code login and the address book, driven
+//! by [`Accounts`] over an [`IdentityStore`].
+//!
+//! Core does no cryptography: password hashing (argon2id), random tokens and
+//! token digests come in through [`Credentials`]; SMS and WeChat through
+//! [`SmsSender`] and [`IdentityProvider`]. Tokens are opaque: only their
+//! digests are stored, so a copy of the store cannot log anyone in.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{Clock, IdGen};
+use crate::error::MallError;
+use crate::ids::{AddressId, MerchantId, SessionId, UserId};
+use crate::storage::{GuardFailure, IdentityStore, StoreError};
+
+/// What a user may do (DESIGN §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A buyer.
+    Customer,
+    /// Staff of one merchant.
+    Merchant,
+    /// A platform administrator.
+    Admin,
+}
+
+/// Whether a user may log in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    /// May log in.
+    Active,
+    /// Frozen by an admin: every session is revoked and login is refused.
+    Frozen,
+}
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct User {
+    /// Id.
+    pub id: UserId,
+    /// Login name: 3–32 letters, digits or `_`, not all digits; unique.
+    pub username: String,
+    /// Mainland mobile number (11 digits starting with 1); unique when set.
+    pub phone: Option<String>,
+    /// E-mail address; unique when set.
+    pub email: Option<String>,
+    /// Display name.
+    pub nickname: String,
+    /// Avatar URL.
+    pub avatar: Option<String>,
+    /// The WeChat open id this account logs in with; unique when set.
+    pub wechat_openid: Option<String>,
+    /// The password hash from [`Credentials::hash_password`] (PHC string);
+    /// empty for accounts created by WeChat login, which cannot log in by password.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+    /// The merchant a [`Role::Merchant`] user works for.
+    pub merchant: Option<MerchantId>,
+    /// Status.
+    pub status: UserStatus,
+    /// Registration time.
+    pub created_at: DateTime<Utc>,
+    /// Optimistic-concurrency version (0 when inserted).
+    pub version: u64,
+}
+
+/// A login session: an access token and the refresh token that replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Session {
+    /// Id.
+    pub id: SessionId,
+    /// Owner.
+    pub user: UserId,
+    /// Digest of the access token ([`Credentials::digest`]); unique.
+    pub access_digest: String,
+    /// Digest of the refresh token; unique.
+    pub refresh_digest: String,
+    /// When the access token stops working.
+    pub access_expires_at: DateTime<Utc>,
+    /// When the refresh token stops working.
+    pub refresh_expires_at: DateTime<Utc>,
+    /// Logged out, refreshed, or revoked by a password change or a freeze.
+    pub revoked: bool,
+    /// Login time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A forgot-password code sent to a phone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VerificationCode {
+    /// The phone it was sent to (one live code per phone).
+    pub phone: String,
+    /// Digest of the 6-digit code.
+    pub digest: String,
+    /// When it was sent.
+    pub sent_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// Wrong guesses so far.
+    pub attempts: u32,
+}
+
+/// A shipping address (seed 001 §3, seed 004 §3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Address {
+    /// Id.
+    pub id: AddressId,
+    /// Owner.
+    pub user: UserId,
+    /// Receiver's name, 1–32 characters.
+    pub receiver: String,
+    /// Receiver's mobile number.
+    pub phone: String,
+    /// Province (省).
+    pub province: String,
+    /// City (市).
+    pub city: String,
+    /// District (区).
+    pub district: String,
+    /// Street and number, 1–200 characters.
+    pub detail: String,
+    /// Postal code, when given.
+    pub postal_code: Option<String>,
+    /// The default address; a user with addresses has exactly one.
+    pub is_default: bool,
+}
+
+/// The cryptography identity needs, supplied by the adapter.
+pub trait Credentials: Send + Sync {
+    /// A salted password hash in PHC string format.
+    fn hash_password(&self, password: &str) -> String;
+    /// True when `password` matches `hash`.
+    fn verify_password(&self, password: &str, hash: &str) -> bool;
+    /// A fresh unguessable token (at least 128 random bits, URL-safe text).
+    fn new_token(&self) -> String;
+    /// A fresh 6-digit code.
+    fn new_code(&self) -> String;
+    /// A one-way digest of a token or code, as stored.
+    fn digest(&self, secret: &str) -> String;
+}
+
+/// Sends forgot-password codes (an SMS gateway in production; a development sink built in).
+pub trait SmsSender: Send + Sync {
+    /// Sends `code` to `phone`.
+    fn send_code(&self, phone: &str, code: &str);
+}
+
+/// Turns a WeChat-style login code into an open id.
+pub trait IdentityProvider: Send + Sync {
+    /// The open id for `code`, or `None` when the provider refuses the code.
+    fn open_id(&self, code: &str) -> Option<String>;
+}
+
+/// Token lifetimes and limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct IdentityPolicy {
+    /// Access token lifetime, seconds (default 7,200).
+    pub access_ttl_seconds: i64,
+    /// Refresh token lifetime, seconds (default 30 days).
+    pub refresh_ttl_seconds: i64,
+    /// Forgot-password code lifetime, seconds (default 300).
+    pub code_ttl_seconds: i64,
+    /// Seconds before another code may be sent to the same phone (default 60).
+    pub code_resend_seconds: i64,
+    /// Wrong guesses after which a code is burnt (default 5).
+    pub code_max_attempts: u32,
+    /// Addresses a user may keep (default 20).
+    pub max_addresses: usize,
+}
+
+impl Default for IdentityPolicy {
+    fn default() -> Self {
+        IdentityPolicy {
+            access_ttl_seconds: 2 * 3600,
+            refresh_ttl_seconds: 30 * 86_400,
+            code_ttl_seconds: 300,
+            code_resend_seconds: 60,
+            code_max_attempts: 5,
+            max_addresses: 20,
+        }
+    }
+}
+
+/// What a login hands the client: two opaque tokens and their lifetimes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Tokens {
+    /// Bearer token for `Authorization`.
+    pub access_token: String,
+    /// Token for the refresh call.
+    pub refresh_token: String,
+    /// Seconds the access token lives.
+    pub expires_in: i64,
+    /// The user.
+    pub user: User,
+}
+
+/// A registration (seed 001 §2.1, seed 004 §2.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Registration {
+    /// Login name.
+    pub username: String,
+    /// Password, 8–64 characters with a letter and a digit.
+    pub password: String,
+    /// Mobile number.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Display name (defaults to the username).
+    pub nickname: Option<String>,
+}
+
+/// Profile fields a user may change; `None` keeps the current value.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProfileUpdate {
+    /// Display name, 1–32 characters.
+    pub nickname: Option<String>,
+    /// Avatar URL, up to 500 characters.
+    pub avatar: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Mobile number.
+    pub phone: Option<String>,
+}
+
+/// The identity commands: register, log in, sessions, profile, password,
+/// freeze, addresses.
+pub struct Accounts<S> {
+    store: S,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGen>,
+    credentials: Arc<dyn Credentials>,
+    sms: Arc<dyn SmsSender>,
+    provider: Arc<dyn IdentityProvider>,
+    policy: IdentityPolicy,
+}
+
+fn invalid(field: &str, message: &str) -> MallError {
+    MallError::InvalidInput { field: field.to_owned(), message: message.to_owned() }
+}
+
+/// Checks a login name: 3–32 ASCII letters, digits or `_`, not all digits
+/// (an all-digit login is read as a phone number).
+///
+/// # Errors
+/// [`MallError::InvalidInput`] naming `username`.
+pub fn validate_username(username: &str) -> Result<(), MallError> {
+    let ok_chars = username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !(3..=32).contains(&username.len()) || !ok_chars {
+        return Err(invalid("username", "must be 3-32 letters, digits or _"));
+    }
+    if username.chars().all(|c| c.is_ascii_digit()) {
+        return Err(invalid("username", "must not be all digits"));
+    }
+    Ok(())
+}
+
+/// Checks a mainland mobile number: 11 digits starting with 1.
+///
+/// # Errors
+/// [`MallError::InvalidInput`] naming `field`.
+pub fn validate_phone(field: &str, phone: &str) -> Result<(), MallError> {
+    if phone.len() == 11 && phone.starts_with('1') && phone.chars().all(|c| c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(invalid(field, "must be an 11-digit mobile number starting with 1"))
+    }
+}
+
+/// Checks an e-mail address: one `@` with a non-empty local part and a dotted domain, at most 254 characters.
+///
+/// # Errors
+/// [`MallError::InvalidInput`] naming `email`.
+pub fn validate_email(email: &str) -> Result<(), MallError> {
+    let valid = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !email.contains(char::is_whitespace)
+        }
+        None => false,
+    };
+    if valid && email.len() <= 254 { Ok(()) } else { Err(invalid("email", "must be an e-mail address")) }
+}
+
+/// Checks a new password: 8–64 characters with at least one letter and one digit.
+///
+/// # Errors
+/// [`MallError::InvalidInput`] naming `field`.
+pub fn validate_password(field: &str, password: &str) -> Result<(), MallError> {
+    let len = password.chars().count();
+    let letter = password.chars().any(char::is_alphabetic);
+    let digit = password.chars().any(|c| c.is_ascii_digit());
+    if (8..=64).contains(&len) && letter && digit {
+        Ok(())
+    } else {
+        Err(invalid(field, "must be 8-64 characters with a letter and a digit"))
+    }
+}
+
+fn validate_text(field: &str, value: &str, max: usize) -> Result<(), MallError> {
+    let len = value.trim().chars().count();
+    if len == 0 || len > max {
+        return Err(invalid(field, &format!("must be 1-{max} characters")));
+    }
+    Ok(())
+}
+
+impl Address {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`MallError::InvalidInput`] naming the first bad field: `receiver`
+    /// (1–32), `phone`, `province`/`city`/`district` (1–32), `detail` (1–200),
+    /// `postal_code` (6 digits).
+    pub fn validate(&self) -> Result<(), MallError> {
+        validate_text("receiver", &self.receiver, 32)?;
+        validate_phone("phone", &self.phone)?;
+        validate_text("province", &self.province, 32)?;
+        validate_text("city", &self.city, 32)?;
+        validate_text("district", &self.district, 32)?;
+        validate_text("detail", &self.detail, 200)?;
+        if let Some(code) = &self.postal_code
+            && !(code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Err(invalid("postal_code", "must be 6 digits"));
+        }
+        Ok(())
+    }
+}
+
+fn taken(e: StoreError) -> MallError {
+    match e {
+        StoreError::Guard(GuardFailure::Taken { field }) => MallError::LoginTaken { field },
+        other => other.into(),
+    }
+}
+
+impl<S: IdentityStore> Accounts<S> {
+    /// Identity over `store`.
+    pub fn new(
+        store: S,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGen>,
+        credentials: Arc<dyn Credentials>,
+        sms: Arc<dyn SmsSender>,
+        provider: Arc<dyn IdentityProvider>,
+        policy: IdentityPolicy,
+    ) -> Accounts<S> {
+        Accounts { store, clock, ids, credentials, sms, provider, policy }
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Registers a customer.
+    ///
+    /// # Errors
+    /// [`MallError::InvalidInput`] naming a bad field; [`MallError::LoginTaken`]
+    /// when the username, phone or e-mail belongs to another account.
+    pub async fn register(&self, registration: Registration) -> Result<User, MallError> {
+        self.create_user(registration, Role::Customer, None).await
+    }
+
+    /// Creates an account with any role (admin set-up, demo data).
+    ///
+    /// # Errors
+    /// As [`Accounts::register`]; also [`MallError::InvalidInput`] on
+    /// `merchant` when a merchant user has no merchant or another role has one.
+    pub async fn create_user(
+        &self,
+        registration: Registration,
+        role: Role,
+        merchant: Option<MerchantId>,
+    ) -> Result<User, MallError> {
+        validate_username(&registration.username)?;
+        validate_password("password", &registration.password)?;
+        if let Some(phone) = &registration.phone {
+            validate_phone("phone", phone)?;
+        }
+        if let Some(email) = &registration.email {
+            validate_email(email)?;
+        }
+        if let Some(nickname) = &registration.nickname {
+            validate_text("nickname", nickname, 32)?;
+        }
+        if (role == Role::Merchant) != merchant.is_some() {
+            return Err(invalid("merchant", "a merchant user needs exactly one merchant; other roles none"));
+        }
+        let user = User {
+            id: UserId(self.ids.next_id()),
+            nickname: registration.nickname.unwrap_or_else(|| registration.username.clone()),
+            username: registration.username,
+            phone: registration.phone,
+            email: registration.email,
+            avatar: None,
+            wechat_openid: None,
+            password_hash: self.credentials.hash_password(&registration.password),
+            role,
+            merchant,
+            status: UserStatus::Active,
+            created_at: self.clock.now(),
+            version: 0,
+        };
+        self.store.insert_user(user.clone()).await.map_err(taken)?;
+        Ok(user)
+    }
+
+    async fn start_session(&self, user: User) -> Result<Tokens, MallError> {
+        let now = self.clock.now();
+        let access_token = self.credentials.new_token();
+        let refresh_token = self.credentials.new_token();
+        let session = Session {
+            id: SessionId(self.ids.next_id()),
+            user: user.id,
+            access_digest: self.credentials.digest(&access_token),
+            refresh_digest: self.credentials.digest(&refresh_token),
+            access_expires_at: now + Duration::seconds(self.policy.access_ttl_seconds),
+            refresh_expires_at: now + Duration::seconds(self.policy.refresh_ttl_seconds),
+            revoked: false,
+            created_at: now,
+        };
+        self.store.insert_session(session).await?;
+        Ok(Tokens { access_token, refresh_token, expires_in: self.policy.access_ttl_seconds, user })
+    }
+
+    /// Logs in by username, phone or e-mail and password.
+    ///
+    /// # Errors
+    /// [`MallError::InvalidCredentials`] for an unknown login or a wrong
+    /// password (the same error, so logins cannot be probed);
+    /// [`MallError::UserFrozen`] for a frozen account with the right password.
+    pub async fn login(&self, login: &str, password: &str) -> Result<Tokens, MallError> {
+        let user = self.store.user_by_login(login.trim()).await?;
+        let Some(user) = user
+            .filter(|u| !u.password_hash.is_empty() && self.credentials.verify_password(password, &u.password_hash))
+        else {
+            return Err(MallError::InvalidCredentials);
+        };
+        if user.status == UserStatus::Frozen {
+            return Err(MallError::UserFrozen(user.id));
+        }
+        self.start_session(user).await
+    }
+
+    /// Logs in with a WeChat-style code, creating a customer account on first use.
+    ///
+    /// # Errors
+    /// [`MallError::InvalidCredentials`] when the provider refuses the code;
+    /// [`MallError::UserFrozen`] for a frozen account.
+    pub async fn wechat_login(&self, code: &str) -> Result<Tokens, MallError> {
+        let openid = self.provider.open_id(code).ok_or(MallError::InvalidCredentials)?;
+        let user = match self.store.user_by_wechat(&openid).await? {
+            Some(user) => user,
+            None => {
+                let id = UserId(self.ids.next_id());
+                let user = User {
+                    id,
+                    username: format!("wx_{id}"),
+                    phone: None,
+                    email: None,
+                    nickname: format!("微信用户{id}"),
+                    avatar: None,
+                    wechat_openid: Some(openid.clone()),
+                    password_hash: String::new(),
+                    role: Role::Customer,
+                    merchant: None,
+                    status: UserStatus::Active,
+                    created_at: self.clock.now(),
+                    version: 0,
+                };
+                match self.store.insert_user(user.clone()).await {
+                    Ok(()) => user,
+                    // A concurrent first login with the same code won the insert.
+                    Err(StoreError::Guard(GuardFailure::Taken { .. })) => {
+                        self.store.user_by_wechat(&openid).await?.ok_or(MallError::InvalidCredentials)?
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        if user.status == UserStatus::Frozen {
+            return Err(MallError::UserFrozen(user.id));
+        }
+        self.start_session(user).await
+    }
+
+    /// The user behind a live access token.
+    ///
+    /// # Errors
+    /// [`MallError::Unauthenticated`] for an unknown, expired or revoked
+    /// token; [`MallError::UserFrozen`] when the account was frozen.
+    pub async fn authenticate(&self, access_token: &str) -> Result<(User, SessionId), MallError> {
+        let digest = self.credentials.digest(access_token);
+        let session = self.store.session_by_access(&digest).await?.ok_or(MallError::Unauthenticated)?;
+        if session.revoked || session.access_expires_at <= self.clock.now() {
+            return Err(MallError::Unauthenticated);
+        }
+        let user = self.store.user(session.user).await?.ok_or(MallError::Unauthenticated)?;
+        if user.status == UserStatus::Frozen {
+            return Err(MallError::UserFrozen(user.id));
+        }
+        Ok((user, session.id))
+    }
+
+    /// Swaps a live refresh token for a new pair; the old session is revoked
+    /// (each refresh token works once).
+    ///
+    /// # Errors
+    /// [`MallError::Unauthenticated`] for an unknown, used, expired or revoked
+    /// refresh token; [`MallError::UserFrozen`].
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, MallError> {
+        let digest = self.credentials.digest(refresh_token);
+        let session = self.store.session_by_refresh(&digest).await?.ok_or(MallError::Unauthenticated)?;
+        if session.revoked || session.refresh_expires_at <= self.clock.now() {
+            return Err(MallError::Unauthenticated);
+        }
+        // Only the caller that revokes it gets the new pair.
+        if !self.store.revoke_session(session.id).await? {
+            return Err(MallError::Unauthenticated);
+        }
+        let user = self.store.user(session.user).await?.ok_or(MallError::Unauthenticated)?;
+        if user.status == UserStatus::Frozen {
+            return Err(MallError::UserFrozen(user.id));
+        }
+        self.start_session(user).await
+    }
+
+    /// Revokes one session (logout).
+    ///
+    /// # Errors
+    /// [`MallError::Storage`].
+    pub async fn logout(&self, session: SessionId) -> Result<(), MallError> {
+        self.store.revoke_session(session).await?;
+        Ok(())
+    }
+
+    /// A user.
+    ///
+    /// # Errors
+    /// [`MallError::NotFound`].
+    pub async fn user(&self, id: UserId) -> Result<User, MallError> {
+        self.store.user(id).await?.ok_or_else(|| MallError::not_found("user", id))
+    }
+
+    async fn update_user(&self, id: UserId, change: impl Fn(&mut User)) -> Result<User, MallError> {
+        for _ in 0..crate::service::MAX_RETRIES {
+            let mut user = self.user(id).await?;
+            change(&mut user);
+            match self.store.update_user(user.clone()).await {
+                Ok(()) => {
+                    user.version += 1;
+                    return Ok(user);
+                }
+                Err(StoreError::Guard(GuardFailure::VersionConflict { .. })) => continue,
+                Err(e) => return Err(taken(e)),
+            }
+        }
+        Err(MallError::Conflict { entity: "user", id: id.0 })
+    }
+
+    /// Changes profile fields.
+    ///
+    /// # Errors
+    /// [`MallError::InvalidInput`] naming a bad field; [`MallError::LoginTaken`].
+    pub async fn update_profile(&self, id: UserId, update: ProfileUpdate) -> Result<User, MallError> {
+        if let Some(nickname) = &update.nickname {
+            validate_text("nickname", nickname, 32)?;
+        }
+        if let Some(avatar) = &update.avatar
+            && avatar.chars().count() > 500
+        {
+            return Err(invalid("avatar", "must be at most 500 characters"));
+        }
+        if let Some(email) = &update.email {
+            validate_email(email)?;
+        }
+        if let Some(phone) = &update.phone {
+            validate_phone("phone", phone)?;
+        }
+        self.update_user(id, |user| {
+            if let Some(v) = &update.nickname {
+                user.nickname = v.trim().to_owned();
+            }
+            if let Some(v) = &update.avatar {
+                user.avatar = Some(v.clone());
+            }
+            if let Some(v) = &update.email {
+                user.email = Some(v.clone());
+            }
+            if let Some(v) = &update.phone {
+                user.phone = Some(v.clone());
+            }
+        })
+        .await
+    }
+
+    /// Changes the password after checking the old one; every session of the
+    /// user is revoked, so the client logs in again.
+    ///
+    /// # Errors
+    /// [`MallError::InvalidCredentials`] for a wrong old password;
+    /// [`MallError::InvalidInput`] naming `new_password`.
+    pub async fn change_password(&self, id: UserId, old: &str, new: &str) -> Result<(), MallError> {
+        let user = self.user(id).await?;
+        if user.password_hash.is_empty() || !self.credentials.verify_password(old, &user.password_hash) {
+            return Err(MallError::InvalidCredentials);
+        }
+        validate_password("new_password", new)?;
+        let hash = self.credentials.hash_password(new);
+        self.update_user(id, |u| u.password_hash = hash.clone()).await?;
+        self.store.revoke_sessions_of(id).await?;
+        Ok(())
+    }
+
+    /// Sends a forgot-password code to `phone`. Answers the same whether or
+    /// not an account has that phone, so numbers cannot be probed.
+    ///
+    /// # Errors
+    /// [`MallError::InvalidInput`] naming `phone`;
+    /// [`MallError::CodeSentTooOften`] within the resend interval.
+    pub async fn send_reset_code(&self, phone: &str) -> Result<(), MallError> {
+        validate_phone("phone", phone)?;
+        let now = self.clock.now();
+        if let Some(previous) = self.store.verification_code(phone).await?
+            && now < previous.sent_at + Duration::seconds(self.policy.code_resend_seconds)
+        {
+            let wait = previous.sent_at + Duration::seconds(self.policy.code_resend_seconds) - now;
+            return Err(MallError::CodeSentTooOften { retry_after_seconds: wait.num_seconds().max(1) });
+        }
+        if self.store.user_by_login(phone).await?.is_none() {
+            return Ok(());
+        }
+        let code = self.credentials.new_code();
+        let record = VerificationCode {
+            phone: phone.to_owned(),
+            digest: self.credentials.digest(&code),
+            sent_at: now,
+            expires_at: now + Duration::seconds(self.policy.code_ttl_seconds),
+            attempts: 0,
+        };
+        self.store.put_verification_code(record).await?;
+        self.sms.send_code(phone, &code);
+        Ok(())
+    }
+
+    /// Sets a new password with a code from [`Accounts::send_reset_code`];
+    /// the code is used up and every session revoked.
+    ///
+    /// # Errors
+    /// [`MallError::VerificationCodeInvalid`] for a wrong, expired or burnt
+    /// code (a code is burnt after `code_max_attempts` wrong guesses);
+    /// [`MallError::InvalidInput`] naming `phone` or `new_password`.
+    pub async fn reset_password(&self, phone: &str, code: &str, new: &str) -> Result<(), MallError> {
+        validate_phone("phone", phone)?;
+        validate_password("new_password", new)?;
+        let now = self.clock.now();
+        let Some(mut record) = self.store.verification_code(phone).await? else {
+            return Err(MallError::VerificationCodeInvalid);
+        };
+        if record.expires_at <= now || record.attempts >= self.policy.code_max_attempts {
+            return Err(MallError::VerificationCodeInvalid);
+        }
+        if record.digest != self.credentials.digest(code) {
+            record.attempts += 1;
+            self.store.put_verification_code(record).await?;
+            return Err(MallError::VerificationCodeInvalid);
+        }
+        // Burn the code first: a second use with the same code fails.
+        record.attempts = self.policy.code_max_attempts;
+        self.store.put_verification_code(record).await?;
+        let user = self.store.user_by_login(phone).await?.ok_or(MallError::VerificationCodeInvalid)?;
+        let hash = self.credentials.hash_password(new);
+        self.update_user(user.id, |u| u.password_hash = hash.clone()).await?;
+        self.store.revoke_sessions_of(user.id).await?;
+        Ok(())
+    }
+
+    /// Freezes or unfreezes a user (admin); freezing revokes every session.
+    ///
+    /// # Errors
+    /// [`MallError::NotFound`].
+    pub async fn set_status(&self, id: UserId, status: UserStatus) -> Result<User, MallError> {
+        let user = self.update_user(id, |u| u.status = status).await?;
+        if status == UserStatus::Frozen {
+            self.store.revoke_sessions_of(id).await?;
+        }
+        Ok(user)
+    }
+
+    /// A user's addresses, the default first, then by id.
+    ///
+    /// # Errors
+    /// [`MallError::Storage`].
+    pub async fn addresses(&self, user: UserId) -> Result<Vec<Address>, MallError> {
+        let mut list = self.store.addresses(user).await?;
+        list.sort_by_key(|a| (!a.is_default, a.id));
+        Ok(list)
+    }
+
+    /// One of the user's addresses.
+    ///
+    /// # Errors
+    /// [`MallError::NotFound`] when it does not exist or belongs to someone else.
+    pub async fn address(&self, user: UserId, id: AddressId) -> Result<Address, MallError> {
+        self.store
+            .addresses(user)
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| MallError::not_found("address", id))
+    }
+
+    /// Adds (`address.id` is assigned) or replaces one of the user's
+    /// addresses. The first address is the default; making one the default
+    /// clears the flag on the others; the default cannot be un-set by editing
+    /// it (make another one the default instead).
+    ///
+    /// # Errors
+    /// [`MallError::InvalidInput`] naming a bad field or `addresses` when the
+    /// book is full; [`MallError::NotFound`] when replacing an address that
+    /// is not the user's.
+    pub async fn save_address(&self, mut address: Address, new: bool) -> Result<Address, MallError> {
+        address.validate()?;
+        let existing = self.store.addresses(address.user).await?;
+        if new {
+            if existing.len() >= self.policy.max_addresses {
+                return Err(invalid("addresses", &format!("at most {} addresses", self.policy.max_addresses)));
+            }
+            address.id = AddressId(self.ids.next_id());
+            address.is_default |= existing.is_empty();
+        } else {
+            let current = existing.iter().find(|a| a.id == address.id);
+            let current = current.ok_or_else(|| MallError::not_found("address", address.id))?;
+            address.is_default |= current.is_default;
+        }
+        address.receiver = address.receiver.trim().to_owned();
+        self.store.put_address(address.clone()).await?;
+        Ok(address)
+    }
+
+    /// Deletes one of the user's addresses; when it was the default, the
+    /// oldest remaining address becomes the default.
+    ///
+    /// # Errors
+    /// [`MallError::NotFound`] when it is not the user's.
+    pub async fn delete_address(&self, user: UserId, id: AddressId) -> Result<(), MallError> {
+        let was = self.address(user, id).await?;
+        if !self.store.delete_address(user, id).await? {
+            return Err(MallError::not_found("address", id));
+        }
+        if was.is_default
+            && let Some(mut next) = self.store.addresses(user).await?.into_iter().min_by_key(|a| a.id)
+        {
+            next.is_default = true;
+            self.store.put_address(next).await?;
+        }
+        Ok(())
+    }
+
+    /// Makes one of the user's addresses the default.
+    ///
+    /// # Errors
+    /// [`MallError::NotFound`] when it is not the user's.
+    pub async fn set_default_address(&self, user: UserId, id: AddressId) -> Result<Address, MallError> {
+        let mut address = self.address(user, id).await?;
+        address.is_default = true;
+        self.store.put_address(address.clone()).await?;
+        Ok(address)
+    }
+}

@@ -1,0 +1,325 @@
+//! The failure envelope (DESIGN §10): a real HTTP status, a seed 001 code, a
+//! stable `error.type`, a message in Chinese (default) or English, and the
+//! request id.
+//!
+//! Handlers return [`ApiError`]; its response carries the error as an
+//! extension, and the [`render_errors`] middleware writes the body, because
+//! only the middleware sees the request's `Accept-Language` and id.
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use mallkit_core::MallError;
+use serde::Serialize;
+use utoipa::{IntoResponses, ToSchema};
+
+/// seed 001 §1.2 codes.
+pub mod code {
+    /// Not logged in, or the token expired.
+    pub const UNAUTHENTICATED: u32 = 4001;
+    /// Logged in, but not allowed.
+    pub const FORBIDDEN: u32 = 4002;
+    /// No such resource (or not yours).
+    pub const NOT_FOUND: u32 = 4003;
+    /// Malformed or invalid input.
+    pub const BAD_REQUEST: u32 = 4004;
+    /// A business rule refused the request.
+    pub const CONFLICT: u32 = 4005;
+    /// Internal error.
+    pub const INTERNAL: u32 = 5001;
+    /// A dependency (database, payment provider) is unavailable.
+    pub const UNAVAILABLE: u32 = 5002;
+}
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// A domain refusal from core.
+    Domain(MallError),
+    /// Input that could not be decoded (bad JSON, a wrong type, an unknown
+    /// field or enum value); `field` is the JSON path when known.
+    Decode {
+        /// JSON path such as `items[0].quantity`, or `body`.
+        field: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A body over the size limit.
+    TooLarge {
+        /// Limit, bytes.
+        limit: usize,
+    },
+    /// No route.
+    NoRoute,
+    /// The route exists but not with this method.
+    MethodNotAllowed,
+    /// The same `Idempotency-Key` with a different request.
+    IdempotencyKeyReused,
+    /// The same `Idempotency-Key` is being processed right now.
+    IdempotencyInProgress,
+    /// A bad callback signature.
+    BadSignature,
+    /// The request took longer than the server's timeout.
+    Timeout,
+}
+
+impl From<MallError> for ApiError {
+    fn from(e: MallError) -> ApiError {
+        ApiError::Domain(e)
+    }
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The `error` member of a failure.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable reason, snake_case (e.g. `coupon_expired`, `invalid_input`).
+    #[serde(rename = "type")]
+    #[schema(example = "insufficient_stock")]
+    pub kind: String,
+    /// Technical detail in English, with the values involved.
+    pub detail: String,
+    /// The input field at fault, when there is one (JSON path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// A failure body (DESIGN §10).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// seed 001 code: 4001 unauthenticated, 4002 forbidden, 4003 not found,
+    /// 4004 bad request, 4005 business conflict, 5001 internal, 5002 unavailable.
+    #[schema(example = 4005)]
+    pub code: u32,
+    /// Human-readable message, Chinese by default, English with `Accept-Language: en`.
+    pub message: String,
+    /// The machine-readable part.
+    pub error: ErrorDetail,
+    /// The request id (also in the `x-request-id` response header).
+    pub request_id: String,
+}
+
+/// Failures every authenticated endpoint can return.
+#[allow(dead_code)]
+#[derive(IntoResponses)]
+pub enum AuthErrors {
+    /// Bad input, with the field named.
+    #[response(status = 400)]
+    BadRequest(#[to_schema] ErrorBody),
+    /// Missing, unknown or expired token.
+    #[response(status = 401)]
+    Unauthenticated(ErrorBody),
+    /// The caller's role may not do this, or the account is frozen.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such resource, or not the caller's.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// A business rule refused (stock, coupon, status, idempotency key).
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+}
+
+/// Failures of endpoints that need no token.
+#[allow(dead_code)]
+#[derive(IntoResponses)]
+pub enum PublicErrors {
+    /// Bad input, with the field named.
+    #[response(status = 400)]
+    BadRequest(#[to_schema] ErrorBody),
+    /// Wrong credentials.
+    #[response(status = 401)]
+    Unauthenticated(ErrorBody),
+    /// No such resource.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// A business rule refused.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+}
+
+impl ApiError {
+    /// HTTP status and seed 001 code.
+    pub fn status(&self) -> (StatusCode, u32) {
+        use StatusCode as S;
+        match self {
+            ApiError::Decode { .. } => (S::BAD_REQUEST, code::BAD_REQUEST),
+            ApiError::TooLarge { .. } => (S::PAYLOAD_TOO_LARGE, code::BAD_REQUEST),
+            ApiError::NoRoute => (S::NOT_FOUND, code::NOT_FOUND),
+            ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, code::BAD_REQUEST),
+            ApiError::IdempotencyKeyReused | ApiError::IdempotencyInProgress => (S::CONFLICT, code::CONFLICT),
+            ApiError::BadSignature => (S::UNAUTHORIZED, code::UNAUTHENTICATED),
+            ApiError::Timeout => (S::REQUEST_TIMEOUT, code::UNAVAILABLE),
+            ApiError::Domain(e) => match e {
+                MallError::InvalidInput { .. } | MallError::Catalog(_) | MallError::Template(_) => {
+                    (S::BAD_REQUEST, code::BAD_REQUEST)
+                }
+                MallError::Quote(_) => match e.kind() {
+                    "empty_cart" | "invalid_quantity" | "duplicate_line" | "invalid_points" => {
+                        (S::BAD_REQUEST, code::BAD_REQUEST)
+                    }
+                    "coupon_not_found" => (S::NOT_FOUND, code::NOT_FOUND),
+                    _ => (S::CONFLICT, code::CONFLICT),
+                },
+                MallError::Unauthenticated | MallError::InvalidCredentials => (S::UNAUTHORIZED, code::UNAUTHENTICATED),
+                MallError::Forbidden { .. } | MallError::UserFrozen(_) => (S::FORBIDDEN, code::FORBIDDEN),
+                MallError::NotFound { .. } => (S::NOT_FOUND, code::NOT_FOUND),
+                MallError::CodeSentTooOften { .. } => (S::TOO_MANY_REQUESTS, code::CONFLICT),
+                MallError::Storage(_) | MallError::Provider(_) => (S::SERVICE_UNAVAILABLE, code::UNAVAILABLE),
+                _ => (S::CONFLICT, code::CONFLICT),
+            },
+        }
+    }
+
+    /// The stable `error.type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ApiError::Domain(e) => e.kind(),
+            ApiError::Decode { .. } => "invalid_input",
+            ApiError::TooLarge { .. } => "payload_too_large",
+            ApiError::NoRoute => "route_not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::IdempotencyInProgress => "idempotency_key_in_progress",
+            ApiError::BadSignature => "bad_signature",
+            ApiError::Timeout => "request_timeout",
+        }
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            ApiError::Decode { field, .. } => Some(field.clone()),
+            ApiError::Domain(MallError::InvalidInput { field, .. }) => Some(field.clone()),
+            ApiError::Domain(MallError::LoginTaken { field }) => Some((*field).to_owned()),
+            ApiError::TooLarge { .. } => Some("body".to_owned()),
+            _ => None,
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Domain(e) => e.to_string(),
+            ApiError::Decode { field, message } => format!("{field}: {message}"),
+            ApiError::TooLarge { limit } => format!("the body is larger than {limit} bytes"),
+            ApiError::NoRoute => "no such route".to_owned(),
+            ApiError::MethodNotAllowed => "method not allowed on this route".to_owned(),
+            ApiError::IdempotencyKeyReused => "this Idempotency-Key was used with a different request".to_owned(),
+            ApiError::IdempotencyInProgress => "a request with this Idempotency-Key is still running".to_owned(),
+            ApiError::BadSignature => "the callback signature does not match".to_owned(),
+            ApiError::Timeout => "the request took too long".to_owned(),
+        }
+    }
+
+    /// The message in Chinese.
+    fn message_zh(&self) -> String {
+        let field = self.field().map(|f| format!("（{f}）")).unwrap_or_default();
+        let text = match self.kind() {
+            "invalid_input" | "invalid_quantity" | "invalid_points" | "duplicate_line" => "请求参数错误",
+            "invalid_catalog" => "商品数据不合法",
+            "invalid_coupon_template" => "优惠券模板不合法",
+            "empty_cart" => "没有可结算的商品",
+            "payload_too_large" => "请求体过大",
+            "route_not_found" => "接口不存在",
+            "method_not_allowed" => "请求方法不被允许",
+            "not_found" => "资源不存在",
+            "unauthenticated" => "未登录或登录已过期",
+            "invalid_credentials" => "账号或密码错误",
+            "user_frozen" => "账号已被冻结",
+            "forbidden" => "无权限执行此操作",
+            "already_registered" => "该账号已被注册",
+            "verification_code_invalid" => "验证码错误或已过期",
+            "too_many_requests" => "操作过于频繁，请稍后再试",
+            "product_off_sale" => "商品已下架",
+            "insufficient_stock" => "库存不足",
+            "insufficient_points" => "积分不足",
+            "points_exceed_cap" => "积分抵扣超过上限",
+            "coupon_not_found" => "优惠券不存在",
+            "coupon_expired" => "优惠券已过期",
+            "coupon_not_yet_valid" => "优惠券未到使用时间",
+            "coupon_below_threshold" => "未达到优惠券使用门槛",
+            "coupon_out_of_scope" => "优惠券不适用于所选商品",
+            "coupon_disabled" => "优惠券已停用",
+            "coupon_unavailable" => "优惠券不可用",
+            "coupons_do_not_stack" => "优惠券不可叠加使用",
+            "coupon_sold_out" => "优惠券已领完",
+            "coupon_claim_limit" => "已达到领取上限",
+            "coupon_not_claimable" => "优惠券当前不可领取",
+            "illegal_order_transition" => "订单状态不允许此操作",
+            "illegal_after_sale_step" => "售后状态不允许此操作",
+            "after_sale_not_allowed" => "该订单不可申请此类售后",
+            "after_sale_window_closed" => "已超过售后期限",
+            "after_sale_in_progress" => "该订单有进行中的售后",
+            "after_sale_quantity_exceeded" => "售后数量超过可申请数量",
+            "refund_exceeds_refundable" => "退款金额超过可退金额",
+            "order_not_payable" => "订单不可支付",
+            "payment_amount_mismatch" => "支付金额不一致",
+            "payment_already_confirmed" => "支付已确认",
+            "payment_provider_error" => "支付服务暂不可用",
+            "conflict" => "数据已被修改，请重试",
+            "idempotency_key_reused" => "幂等键已用于不同的请求",
+            "idempotency_key_in_progress" => "相同幂等键的请求正在处理",
+            "bad_signature" => "签名校验失败",
+            "request_timeout" => "请求超时",
+            "storage_error" => "服务暂不可用",
+            _ => "请求失败",
+        };
+        format!("{text}{field}")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, _) = self.status();
+        let mut response = status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// True when the request asks for English (`Accept-Language` starting with `en`).
+fn wants_english(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("en"))
+}
+
+/// Middleware: renders the body of every [`ApiError`] response in the
+/// caller's language with the request id, and turns the empty 405, 408 and
+/// 413 responses of the router and layers into the same envelope.
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let english = wants_english(&request);
+    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let mut response = next.run(request).await;
+    let error = match response.extensions_mut().remove::<ApiError>() {
+        Some(error) => error,
+        None if response.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        None if response.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::TooLarge { limit: crate::BODY_LIMIT_BYTES }
+        }
+        None if response.status() == StatusCode::REQUEST_TIMEOUT => ApiError::Timeout,
+        None => return response,
+    };
+    let (status, code) = error.status();
+    if status.is_server_error() {
+        tracing::error!(kind = error.kind(), detail = %error.detail(), "request failed");
+    }
+    let message = if english { error.detail() } else { error.message_zh() };
+    let body = ErrorBody {
+        code,
+        message,
+        error: ErrorDetail { kind: error.kind().to_owned(), detail: error.detail(), field: error.field() },
+        request_id,
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let mut rendered = (status, bytes).into_response();
+    rendered.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(id) = response.headers().get("x-request-id") {
+        rendered.headers_mut().insert("x-request-id", id.clone());
+    }
+    rendered
+}

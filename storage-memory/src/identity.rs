@@ -1,0 +1,235 @@
+//! Identity and idempotency keys in memory: users with their unique logins,
+//! sessions by token digest, codes, addresses. Kept apart from the commerce
+//! state (no command writes both), under its own lock.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mallkit_core::identity::{Address, Session, User, VerificationCode};
+use mallkit_core::ids::{AddressId, SessionId, UserId};
+use mallkit_core::storage::{
+    GuardFailure, IdempotencyClaim, IdempotencyStore, IdentityStore, StoreError, StoredResponse,
+};
+
+use crate::MemoryStore;
+
+#[derive(Debug, Clone)]
+pub(crate) struct IdempotencyRecord {
+    fingerprint: String,
+    started_at: DateTime<Utc>,
+    response: Option<StoredResponse>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct IdentityState {
+    users: BTreeMap<UserId, User>,
+    sessions: BTreeMap<SessionId, Session>,
+    access: HashMap<String, SessionId>,
+    refresh: HashMap<String, SessionId>,
+    codes: HashMap<String, VerificationCode>,
+    addresses: BTreeMap<AddressId, Address>,
+    idempotency: HashMap<(UserId, String), IdempotencyRecord>,
+}
+
+impl IdentityState {
+    /// The first unique login field of `user` that another user holds.
+    fn taken_field(&self, user: &User) -> Option<&'static str> {
+        let others = || self.users.values().filter(|u| u.id != user.id);
+        let clash = |mine: Option<&String>, theirs: fn(&User) -> Option<&String>| {
+            mine.is_some_and(|m| others().any(|u| theirs(u) == Some(m)))
+        };
+        if others().any(|u| u.username == user.username) {
+            Some("username")
+        } else if clash(user.phone.as_ref(), |u| u.phone.as_ref()) {
+            Some("phone")
+        } else if clash(user.email.as_ref(), |u| u.email.as_ref()) {
+            Some("email")
+        } else if clash(user.wechat_openid.as_ref(), |u| u.wechat_openid.as_ref()) {
+            Some("wechat_openid")
+        } else {
+            None
+        }
+    }
+}
+
+impl MemoryStore {
+    fn with_identity<T>(&self, f: impl FnOnce(&mut IdentityState) -> T) -> T {
+        let mut state = self.identity.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut state)
+    }
+}
+
+#[async_trait]
+impl IdentityStore for MemoryStore {
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.with_identity(|s| s.users.get(&id).cloned()))
+    }
+
+    async fn user_by_login(&self, login: &str) -> Result<Option<User>, StoreError> {
+        let login = Some(login);
+        Ok(self.with_identity(|s| {
+            s.users
+                .values()
+                .find(|u| {
+                    Some(u.username.as_str()) == login || u.phone.as_deref() == login || u.email.as_deref() == login
+                })
+                .cloned()
+        }))
+    }
+
+    async fn user_by_wechat(&self, openid: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.with_identity(|s| s.users.values().find(|u| u.wechat_openid.as_deref() == Some(openid)).cloned()))
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        Ok(self.with_identity(|s| s.users.values().cloned().collect()))
+    }
+
+    async fn insert_user(&self, user: User) -> Result<(), StoreError> {
+        self.with_identity(|s| {
+            if s.users.contains_key(&user.id) {
+                return Err(GuardFailure::AlreadyExists { entity: "user", id: user.id.0 }.into());
+            }
+            if let Some(field) = s.taken_field(&user) {
+                return Err(GuardFailure::Taken { field }.into());
+            }
+            s.users.insert(user.id, User { version: 0, ..user });
+            Ok(())
+        })
+    }
+
+    async fn update_user(&self, user: User) -> Result<(), StoreError> {
+        self.with_identity(|s| {
+            let stored = s.users.get(&user.id).ok_or(GuardFailure::NotFound { entity: "user", id: user.id.0 })?;
+            if stored.version != user.version {
+                return Err(GuardFailure::VersionConflict { entity: "user", id: user.id.0 }.into());
+            }
+            if let Some(field) = s.taken_field(&user) {
+                return Err(GuardFailure::Taken { field }.into());
+            }
+            s.users.insert(user.id, User { version: user.version + 1, ..user });
+            Ok(())
+        })
+    }
+
+    async fn insert_session(&self, session: Session) -> Result<(), StoreError> {
+        self.with_identity(|s| {
+            if s.access.contains_key(&session.access_digest) || s.refresh.contains_key(&session.refresh_digest) {
+                return Err(GuardFailure::Taken { field: "token" }.into());
+            }
+            if s.sessions.contains_key(&session.id) {
+                return Err(GuardFailure::AlreadyExists { entity: "session", id: session.id.0 }.into());
+            }
+            s.access.insert(session.access_digest.clone(), session.id);
+            s.refresh.insert(session.refresh_digest.clone(), session.id);
+            s.sessions.insert(session.id, session);
+            Ok(())
+        })
+    }
+
+    async fn session_by_access(&self, digest: &str) -> Result<Option<Session>, StoreError> {
+        Ok(self.with_identity(|s| s.access.get(digest).and_then(|id| s.sessions.get(id)).cloned()))
+    }
+
+    async fn session_by_refresh(&self, digest: &str) -> Result<Option<Session>, StoreError> {
+        Ok(self.with_identity(|s| s.refresh.get(digest).and_then(|id| s.sessions.get(id)).cloned()))
+    }
+
+    async fn revoke_session(&self, id: SessionId) -> Result<bool, StoreError> {
+        Ok(self.with_identity(|s| match s.sessions.get_mut(&id) {
+            Some(session) if !session.revoked => {
+                session.revoked = true;
+                true
+            }
+            _ => false,
+        }))
+    }
+
+    async fn revoke_sessions_of(&self, user: UserId) -> Result<(), StoreError> {
+        self.with_identity(|s| s.sessions.values_mut().filter(|x| x.user == user).for_each(|x| x.revoked = true));
+        Ok(())
+    }
+
+    async fn verification_code(&self, phone: &str) -> Result<Option<VerificationCode>, StoreError> {
+        Ok(self.with_identity(|s| s.codes.get(phone).cloned()))
+    }
+
+    async fn put_verification_code(&self, code: VerificationCode) -> Result<(), StoreError> {
+        self.with_identity(|s| s.codes.insert(code.phone.clone(), code));
+        Ok(())
+    }
+
+    async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError> {
+        Ok(self.with_identity(|s| s.addresses.values().filter(|a| a.user == user).cloned().collect()))
+    }
+
+    async fn put_address(&self, address: Address) -> Result<(), StoreError> {
+        self.with_identity(|s| {
+            if s.addresses.get(&address.id).is_some_and(|a| a.user != address.user) {
+                return Err(GuardFailure::NotFound { entity: "address", id: address.id.0 }.into());
+            }
+            if address.is_default {
+                s.addresses.values_mut().filter(|a| a.user == address.user).for_each(|a| a.is_default = false);
+            }
+            s.addresses.insert(address.id, address);
+            Ok(())
+        })
+    }
+
+    async fn delete_address(&self, user: UserId, id: AddressId) -> Result<bool, StoreError> {
+        Ok(self.with_identity(|s| match s.addresses.get(&id) {
+            Some(a) if a.user == user => s.addresses.remove(&id).is_some(),
+            _ => false,
+        }))
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn claim_idempotency(
+        &self,
+        user: UserId,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        stale_after: DateTime<Utc>,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        Ok(self.with_identity(|s| {
+            let record = match s.idempotency.entry((user, key.to_owned())) {
+                Entry::Vacant(slot) => {
+                    let fingerprint = fingerprint.to_owned();
+                    slot.insert(IdempotencyRecord { fingerprint, started_at: now, response: None });
+                    return IdempotencyClaim::Started;
+                }
+                Entry::Occupied(slot) => slot.into_mut(),
+            };
+            if record.fingerprint != fingerprint {
+                return IdempotencyClaim::Mismatch;
+            }
+            match &record.response {
+                Some(response) => IdempotencyClaim::Replay(response.clone()),
+                None if record.started_at <= stale_after => {
+                    record.started_at = now;
+                    IdempotencyClaim::Started
+                }
+                None => IdempotencyClaim::InProgress,
+            }
+        }))
+    }
+
+    async fn finish_idempotency(&self, user: UserId, key: &str, response: StoredResponse) -> Result<(), StoreError> {
+        self.with_identity(|s| {
+            if let Some(record) = s.idempotency.get_mut(&(user, key.to_owned())) {
+                record.response = Some(response);
+            }
+        });
+        Ok(())
+    }
+
+    async fn release_idempotency(&self, user: UserId, key: &str) -> Result<(), StoreError> {
+        self.with_identity(|s| s.idempotency.remove(&(user, key.to_owned())));
+        Ok(())
+    }
+}
