@@ -138,6 +138,21 @@ pub struct Address {
     pub is_default: bool,
 }
 
+impl Address {
+    /// The snapshot an order keeps.
+    pub fn snapshot(&self) -> crate::order::ShippingAddress {
+        crate::order::ShippingAddress {
+            receiver: self.receiver.clone(),
+            phone: self.phone.clone(),
+            province: self.province.clone(),
+            city: self.city.clone(),
+            district: self.district.clone(),
+            detail: self.detail.clone(),
+            postal_code: self.postal_code.clone(),
+        }
+    }
+}
+
 /// The cryptography identity needs, supplied by the adapter.
 pub trait Credentials: Send + Sync {
     /// A salted password hash in PHC string format.

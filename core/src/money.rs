@@ -180,14 +180,20 @@ impl<'a> Sum<&'a Money> for Money {
 }
 
 /// Money is written as a JSON number of yuan (DESIGN §10): `12.3` for
-/// 12.30. The number goes out through an `f64`, which is exact here: the fen
-/// count divided by 100 is correctly rounded, and the shortest decimal that
-/// reads back as that `f64` is the amount itself for any |amount| below
-/// 2^53 fen (about 90 trillion yuan).
+/// 12.30. The number goes out through an `f64`, which is exact for any
+/// amount under 10^13 yuan: such an amount has at most 15 significant digits,
+/// and every decimal of 15 significant digits reads back from the nearest
+/// `f64` as itself (the shortest form a JSON writer prints). Larger amounts
+/// are written as a string, so nothing is ever rounded.
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[allow(clippy::cast_precision_loss)]
-        s.serialize_f64(self.0 as f64 / 100.0)
+        const EXACT_BELOW_FEN: i64 = 1_000_000_000_000_000;
+        if self.0.abs() < EXACT_BELOW_FEN {
+            #[allow(clippy::cast_precision_loss)]
+            s.serialize_f64(self.0 as f64 / 100.0)
+        } else {
+            s.collect_str(self)
+        }
     }
 }
 
@@ -566,8 +572,9 @@ mod schema {
                 .schema_type(SchemaType::Type(Type::Number))
                 .multiple_of(Some(0.01))
                 .description(Some(
-                    "An amount in yuan (CNY) with at most two decimals; written as a JSON number, \
-                     read from a number or a string such as \"12.30\", never through a float.",
+                    "An amount in yuan (CNY) with at most two decimals, written as a JSON number \
+                     (12.3 is 12.30; amounts of 10^13 yuan or more as a string). Requests may send \
+                     a number or a string such as \"12.30\"; a third decimal is refused.",
                 ))
                 .examples([serde_json::json!(12.3)]);
             Schema::Object(number.build()).into()

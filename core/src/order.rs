@@ -198,6 +198,29 @@ pub struct CouponUse {
     pub clawed_back: Money,
 }
 
+/// Where an order goes: a snapshot of the buyer's address taken at checkout,
+/// so later edits of the address book do not move a placed order (seed 001
+/// §6 `address`, seed 004 §6.2 `address_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShippingAddress {
+    /// Receiver's name.
+    pub receiver: String,
+    /// Receiver's mobile number.
+    pub phone: String,
+    /// Province.
+    pub province: String,
+    /// City.
+    pub city: String,
+    /// District.
+    pub district: String,
+    /// Street and number.
+    pub detail: String,
+    /// Postal code.
+    #[serde(default)]
+    pub postal_code: Option<String>,
+}
+
 /// Shipment details (seed 003 ship, seed 004 dispatch).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -268,6 +291,9 @@ pub struct Order {
     pub refunded_total: Money,
     /// Whether the shipping fee was refunded.
     pub shipping_refunded: bool,
+    /// Where it ships (snapshot taken at checkout), when the checkout gave one.
+    #[serde(default)]
+    pub shipping_address: Option<ShippingAddress>,
     /// Status history, oldest first.
     pub history: Vec<StatusChange>,
     /// Optimistic-concurrency version, bumped by every stored update.

@@ -23,7 +23,9 @@ use crate::ids::{
     UserId,
 };
 use crate::money::{Money, Rounding};
-use crate::order::{Actor, CouponUse, Order, OrderCommand, OrderLine, OrderStatus, Shipment, StatusChange};
+use crate::order::{
+    Actor, CouponUse, Order, OrderCommand, OrderLine, OrderStatus, Shipment, ShippingAddress, StatusChange,
+};
 use crate::payment::{Payment, PaymentChannel, PaymentProvider, PaymentStart, PaymentStatus};
 use crate::points::{LedgerEntry, PointsAction, PointsSource, Tier, tier_for};
 use crate::pricing::{
@@ -357,13 +359,21 @@ impl<S: Store> Mall<S> {
         Ok(template)
     }
 
-    /// Saves a coupon template.
+    /// Saves a coupon template. An existing template keeps its `issued` and
+    /// `used` counters, and its total may not drop below what it has issued.
     ///
     /// # Errors
-    /// [`MallError::Template`] naming the bad field.
+    /// [`MallError::Template`] naming the bad field; [`MallError::InvalidInput`]
+    /// on `template.total_limit` below the coupons already issued.
     pub async fn save_template(&self, template: CouponTemplate) -> Result<(), MallError> {
         template.validate()?;
         non_empty("template.title", &template.title)?;
+        if let (Some(limit), Some(stored)) = (template.total_limit, self.store.template(template.id).await?)
+            && limit < stored.issued
+        {
+            let message = format!("{limit} is below the {} coupons already issued", stored.issued);
+            return Err(invalid("template.total_limit", &message));
+        }
         Ok(self.store.apply(vec![Write::PutTemplate(template)]).await?)
     }
 
@@ -580,10 +590,29 @@ impl<S: Store> Mall<S> {
     /// [`MallError::Quote`], [`MallError::InsufficientStock`],
     /// [`MallError::InsufficientPoints`], [`MallError::CouponUnavailable`].
     pub async fn checkout(&self, user: UserId, request: &CheckoutRequest) -> Result<Checkout, MallError> {
-        retrying!(self.try_checkout(user, request).await)
+        self.checkout_to(user, request, None).await
     }
 
-    async fn try_checkout(&self, user: UserId, request: &CheckoutRequest) -> Result<Checkout, MallError> {
+    /// [`Mall::checkout`] with the shipping address every order of the
+    /// checkout keeps (a snapshot).
+    ///
+    /// # Errors
+    /// As [`Mall::checkout`].
+    pub async fn checkout_to(
+        &self,
+        user: UserId,
+        request: &CheckoutRequest,
+        address: Option<ShippingAddress>,
+    ) -> Result<Checkout, MallError> {
+        retrying!(self.try_checkout(user, request, address.as_ref()).await)
+    }
+
+    async fn try_checkout(
+        &self,
+        user: UserId,
+        request: &CheckoutRequest,
+        address: Option<&ShippingAddress>,
+    ) -> Result<Checkout, MallError> {
         let ctx = self.pricing_context(user, &request.items).await?;
         let q = self.price(&ctx, &request.coupons, request.points)?;
         let now = self.now();
@@ -701,6 +730,7 @@ impl<S: Store> Mall<S> {
                 points_reversed: 0,
                 refunded_total: Money::ZERO,
                 shipping_refunded: false,
+                shipping_address: address.cloned(),
                 history: vec![StatusChange {
                     from: None,
                     to: OrderStatus::PendingPayment,

@@ -28,6 +28,7 @@ async fn register_to_refund() {
     let me = s.get("/api/v1/users/me", Some(&token)).await;
     assert_eq!(me.data()["nickname"], "卡罗");
     let carol = me.data()["id"].as_u64().unwrap();
+    s.add_address(&token, "卡罗").await;
 
     // browse: the category tree, products under 服饰箱包 (and its child 手袋) by price
     let tree = s.get("/api/v1/categories", None).await;
@@ -84,6 +85,7 @@ async fn register_to_refund() {
         .await;
     let order_id = order.data()["orders"][0]["id"].as_u64().unwrap();
     assert_eq!(yuan(&order.data()["orders"][0]["payable"]), money("359.00"));
+    assert_eq!(order.data()["orders"][0]["shipping_address"]["receiver"], "卡罗");
     let points = s.get("/api/v1/points", Some(&token)).await;
     assert_eq!(
         (points.data()["account"]["balance"].as_i64(), points.data()["account"]["frozen"].as_i64()),
@@ -286,6 +288,7 @@ async fn addresses_keep_one_default() {
 async fn signed_callback_pays_once() {
     let s = support::start(true).await;
     let token = s.login("alice", "pass1234").await;
+    s.add_address(&token, "Alice").await;
     let order = s
         .post("/api/v1/orders", Some(&token), json!({"items": [{"sku_id": 12, "quantity": 2}], "coupon_ids": []}))
         .await;

@@ -116,6 +116,7 @@ fn order_head(r: &PgRow) -> Result<Order, StoreError> {
         points_reversed: get(r, "points_reversed")?,
         refunded_total: money(get(r, "refunded_total")?)?,
         shipping_refunded: get(r, "shipping_refunded")?,
+        shipping_address: get::<Option<serde_json::Value>>(r, "shipping_address")?.map(from_json).transpose()?,
         history: Vec::new(),
         version: id_of(get(r, "version")?),
     })

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use mallkit_core::ids::{OrderId, SkuId, UserCouponId};
+use mallkit_core::ids::{AddressId, OrderId, SkuId, UserCouponId};
 use mallkit_core::order::{Order, OrderStatus};
 use mallkit_core::pricing::{CouponChoice, PointsChoice, Quote};
 use mallkit_core::service::{Checkout, CheckoutItems, CheckoutRequest};
@@ -42,6 +42,9 @@ pub struct CheckoutBody {
     pub use_max_points: bool,
     /// Buyer's remark, up to 200 characters.
     pub remark: Option<String>,
+    /// Where to ship (one of the caller's addresses); absent uses the default
+    /// address. Order creation needs one; the preview ignores it.
+    pub address_id: Option<AddressId>,
 }
 
 impl CheckoutBody {
@@ -133,8 +136,9 @@ pub async fn preview(
 }
 
 /// Creates the orders of a checkout (one per merchant), reserving stock,
-/// locking coupons and freezing points. Send an `Idempotency-Key`: a retry
-/// with the same key and body returns the first result.
+/// locking coupons and freezing points; each order keeps a snapshot of the
+/// shipping address. Send an `Idempotency-Key`: a retry with the same key
+/// and body returns the first result.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: same key and body, same result")),
     request_body = CheckoutBody, responses((status = 200, body = Envelope<Checkout>), AuthErrors))]
@@ -146,7 +150,16 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let request = body.to_request()?;
     let user = caller.user.id;
-    idempotency::once(&app, user, key, "orders", &body, async { Ok(app.mall.checkout(user, &request).await?) }).await
+    let address = match body.address_id {
+        Some(id) => app.accounts.address(user, id).await?,
+        None => app.accounts.addresses(user).await?.into_iter().find(|a| a.is_default).ok_or_else(|| {
+            ApiError::Decode { field: "address_id".into(), message: "add a shipping address first".into() }
+        })?,
+    };
+    idempotency::once(&app, user, key, "orders", &body, async {
+        Ok(app.mall.checkout_to(user, &request, Some(address.snapshot())).await?)
+    })
+    .await
 }
 
 /// The caller's orders, newest first.
