@@ -261,9 +261,17 @@ pub async fn two_merchants_split_into_two_orders_paid_by_one_payment<S: Store + 
     let ids: Vec<_> = again.orders.iter().map(|o| o.id).collect();
     let payment = w.mall.pay(BUYER, &ids, PaymentChannel::Simulated).await.expect("pay both");
     assert_eq!(payment.amount, m("325.00"));
-    for id in ids {
-        assert_eq!(w.mall.order(Actor::Buyer(BUYER), id).await.expect("order").status, OrderStatus::AwaitingShipment);
+    for id in &ids {
+        assert_eq!(w.mall.order(Actor::Buyer(BUYER), *id).await.expect("order").status, OrderStatus::AwaitingShipment);
     }
+    // Each merchant's list holds its own orders only, newest first.
+    let mut lists = Vec::new();
+    for merchant in [MERCHANT, MerchantId(2), MerchantId(99)] {
+        let list = w.mall.store().orders_of_merchant(merchant).await.expect("list");
+        lists.push(list.iter().map(|o| (o.id, o.status)).collect::<Vec<_>>());
+    }
+    let (paid, cancelled) = (OrderStatus::AwaitingShipment, OrderStatus::Cancelled);
+    assert_eq!(lists, [vec![(ids[0], paid), (a.id, cancelled)], vec![(ids[1], paid), (b.id, cancelled)], vec![]]);
 }
 
 /// Conformance case `partial_return_below_threshold_claws_back_the_kept_units_discount`.
@@ -300,6 +308,10 @@ pub async fn partial_return_below_threshold_claws_back_the_kept_units_discount<S
         w.mall.refund_after_sale(merchant, case).await.expect("refund");
     }
     assert_eq!(w.provider.refunded_total(), m("325.00"), "everything paid came back, no line over its payable");
+    let queue: Vec<_> =
+        w.mall.store().after_sales_of_merchant(MERCHANT).await.expect("queue").iter().map(|c| c.id).collect();
+    assert_eq!(queue, [rest.id, case.id], "the merchant's cases, newest first");
+    assert!(w.mall.store().after_sales_of_merchant(MerchantId(2)).await.expect("queue").is_empty());
     let closed = w.mall.order(Actor::Buyer(BUYER), order.id).await.expect("order");
     assert_eq!(closed.status, OrderStatus::Closed);
     assert!(closed.lines.iter().all(|l| l.refunded_amount == l.payable));

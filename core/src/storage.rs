@@ -288,6 +288,8 @@ pub trait OrderStore: Send + Sync {
     async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError>;
     /// A user's orders, newest first.
     async fn orders_of_user(&self, user: UserId) -> Result<Vec<Order>, StoreError>;
+    /// A merchant's orders, newest first (the back office's order list).
+    async fn orders_of_merchant(&self, merchant: MerchantId) -> Result<Vec<Order>, StoreError>;
     /// The orders of one checkout, by id.
     async fn orders_of_checkout(&self, checkout: CheckoutId) -> Result<Vec<Order>, StoreError>;
     /// Orders in `status` whose deadline (payment deadline for
@@ -312,6 +314,8 @@ pub trait AfterSalesStore: Send + Sync {
     async fn after_sale(&self, id: AfterSaleId) -> Result<Option<AfterSale>, StoreError>;
     /// The cases of an order, by id.
     async fn after_sales_of_order(&self, order: OrderId) -> Result<Vec<AfterSale>, StoreError>;
+    /// The cases of a merchant's orders, newest first (the back office's queue).
+    async fn after_sales_of_merchant(&self, merchant: MerchantId) -> Result<Vec<AfterSale>, StoreError>;
 }
 
 /// A complete store: every read trait, and atomic batches of writes.
@@ -497,6 +501,9 @@ impl<T: OrderStore + ?Sized> OrderStore for std::sync::Arc<T> {
     async fn orders_of_user(&self, user: UserId) -> Result<Vec<Order>, StoreError> {
         (**self).orders_of_user(user).await
     }
+    async fn orders_of_merchant(&self, merchant: MerchantId) -> Result<Vec<Order>, StoreError> {
+        (**self).orders_of_merchant(merchant).await
+    }
     async fn orders_of_checkout(&self, checkout: CheckoutId) -> Result<Vec<Order>, StoreError> {
         (**self).orders_of_checkout(checkout).await
     }
@@ -522,6 +529,9 @@ impl<T: AfterSalesStore + ?Sized> AfterSalesStore for std::sync::Arc<T> {
     }
     async fn after_sales_of_order(&self, order: OrderId) -> Result<Vec<AfterSale>, StoreError> {
         (**self).after_sales_of_order(order).await
+    }
+    async fn after_sales_of_merchant(&self, merchant: MerchantId) -> Result<Vec<AfterSale>, StoreError> {
+        (**self).after_sales_of_merchant(merchant).await
     }
 }
 

@@ -153,6 +153,8 @@ async fn nobody_reaches_what_is_not_theirs() {
 
     // Back office: a customer gets 403 everywhere.
     let staff: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", "/api/v1/admin/orders?merchant_id=1".into(), None),
+        ("GET", "/api/v1/admin/after-sales?merchant_id=1".into(), None),
         ("POST", format!("/api/v1/admin/orders/{o}/ship"), Some(json!({"carrier": "SF", "tracking_no": "1"}))),
         ("GET", format!("/api/v1/admin/after-sales/{c}"), None),
         ("POST", format!("/api/v1/admin/after-sales/{c}/steps"), Some(json!({"action": "approve"}))),
@@ -194,7 +196,17 @@ async fn nobody_reaches_what_is_not_theirs() {
         assert_eq!(r.status, 403, "{method} {path} as a merchant: {}", r.body);
     }
     // Another merchant does not see Prada's order or case.
-    for (method, path, body) in &staff {
+    for (method, path, body) in &staff[..2] {
+        let r = s.send(method, path, Some(&xiaomi), body.clone()).await;
+        assert_eq!(r.status, 403, "{method} {path} as another merchant: {}", r.body);
+    }
+    let own = s.get("/api/v1/admin/orders", Some(&xiaomi)).await;
+    assert_eq!(own.data()["total"], 0, "xiaomi's own list holds none of Prada's orders");
+    let queue = s.get("/api/v1/admin/after-sales?status=requested", Some(&prada)).await;
+    assert_eq!(queue.data()["items"][0]["id"].as_u64(), Some(c), "Prada's queue holds the case");
+    let to_ship = s.get("/api/v1/admin/orders?status=awaiting_shipment", Some(&prada)).await;
+    assert_eq!(to_ship.data()["items"][0]["id"].as_u64(), Some(o));
+    for (method, path, body) in &staff[2..] {
         let r = s.send(method, path, Some(&xiaomi), body.clone()).await;
         assert_eq!(r.status, 404, "{method} {path} as another merchant: {}", r.body);
     }

@@ -411,6 +411,9 @@ impl OrderStore for MemoryStore {
     async fn orders_of_user(&self, user: UserId) -> Result<Vec<Order>, StoreError> {
         Ok(self.read().orders.values().rev().filter(|o| o.user == user).cloned().collect())
     }
+    async fn orders_of_merchant(&self, merchant: MerchantId) -> Result<Vec<Order>, StoreError> {
+        Ok(self.read().orders.values().rev().filter(|o| o.merchant == merchant).cloned().collect())
+    }
     async fn orders_of_checkout(&self, checkout: CheckoutId) -> Result<Vec<Order>, StoreError> {
         Ok(self.read().orders.values().filter(|o| o.checkout == checkout).cloned().collect())
     }
@@ -442,5 +445,8 @@ impl AfterSalesStore for MemoryStore {
     }
     async fn after_sales_of_order(&self, order: OrderId) -> Result<Vec<AfterSale>, StoreError> {
         Ok(self.read().after_sales.values().filter(|a| a.order == order).cloned().collect())
+    }
+    async fn after_sales_of_merchant(&self, merchant: MerchantId) -> Result<Vec<AfterSale>, StoreError> {
+        Ok(self.read().after_sales.values().rev().filter(|a| a.merchant == merchant).cloned().collect())
     }
 }

@@ -196,6 +196,9 @@ impl OrderStore for PgStore {
     async fn orders_of_user(&self, user: UserId) -> Result<Vec<Order>, StoreError> {
         self.orders_where("SELECT * FROM orders WHERE user_id = $1 ORDER BY id DESC", i64_of(user.0)).await
     }
+    async fn orders_of_merchant(&self, merchant: MerchantId) -> Result<Vec<Order>, StoreError> {
+        self.orders_where("SELECT * FROM orders WHERE merchant_id = $1 ORDER BY id DESC", i64_of(merchant.0)).await
+    }
     async fn orders_of_checkout(&self, checkout: CheckoutId) -> Result<Vec<Order>, StoreError> {
         self.orders_where("SELECT * FROM orders WHERE checkout_id = $1 ORDER BY id", i64_of(checkout.0)).await
     }
@@ -377,6 +380,10 @@ impl AfterSalesStore for PgStore {
     }
     async fn after_sales_of_order(&self, order: OrderId) -> Result<Vec<AfterSale>, StoreError> {
         self.after_sales_where("SELECT * FROM after_sales WHERE order_id = $1 ORDER BY id", i64_of(order.0)).await
+    }
+    async fn after_sales_of_merchant(&self, merchant: MerchantId) -> Result<Vec<AfterSale>, StoreError> {
+        let sql = "SELECT * FROM after_sales WHERE merchant_id = $1 ORDER BY id DESC";
+        self.after_sales_where(sql, i64_of(merchant.0)).await
     }
 }
 

@@ -1,18 +1,19 @@
 //! Merchant and admin endpoints (seed 004 admin, seed 000 §6, seed 002).
 //!
-//! Who may call what: shipping and after-sales handling take merchant staff
+//! Who may call what: the order and after-sales lists, shipping and
+//! after-sales handling take merchant staff
 //! (their own merchant's orders only; another merchant's read as not found)
 //! or an admin; coupon templates, points, tiers and customers take an admin.
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use mallkit_core::after_sales::{AfterSale, AfterSaleAction};
+use mallkit_core::after_sales::{AfterSale, AfterSaleAction, AfterSaleStatus};
 use mallkit_core::coupon::{CouponKind, CouponScope, CouponTemplate, StackLayer, TemplateStatus, UserCoupon, Validity};
 use mallkit_core::identity::{Role, UserStatus};
-use mallkit_core::ids::{AfterSaleId, CouponTemplateId, LedgerEntryId, OrderId, UserId};
-use mallkit_core::order::Order;
+use mallkit_core::ids::{AfterSaleId, CouponTemplateId, LedgerEntryId, MerchantId, OrderId, UserId};
+use mallkit_core::order::{Order, OrderStatus};
 use mallkit_core::points::{LedgerEntry, PointsAccount, PointsSource, Tier};
-use mallkit_core::storage::{CouponStore, IdentityStore, OrderStore, PointsStore};
+use mallkit_core::storage::{AfterSalesStore, CouponStore, IdentityStore, OrderStore, PointsStore};
 use mallkit_core::storefront::HeldCoupon;
 use mallkit_core::{MallError, Money, Rate};
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,47 @@ use crate::extract::{Admin, Body, Param, Params, Staff};
 
 fn store_err(e: mallkit_core::storage::StoreError) -> ApiError {
     MallError::from(e).into()
+}
+
+/// A back-office list filter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantListParams {
+    /// Whose orders or cases: required for an admin; merchant staff see their own merchant's.
+    pub merchant_id: Option<MerchantId>,
+    /// Only this status (`pending_payment`, `awaiting_shipment`, … for orders; `requested`, `approved`, … for cases).
+    pub status: Option<String>,
+    /// Page, from 1.
+    pub page: Option<u32>,
+    /// Page size, 1–100.
+    pub page_size: Option<u32>,
+}
+
+impl MerchantListParams {
+    fn merchant(&self, staff: &Staff) -> ApiResult<MerchantId> {
+        match (staff.merchant, self.merchant_id) {
+            (Some(own), None) => Ok(own),
+            (Some(own), Some(asked)) if own == asked => Ok(own),
+            (Some(_), Some(_)) => {
+                Err(MallError::Forbidden { role: "merchant", action: "see another merchant's records" }.into())
+            }
+            (None, Some(asked)) => Ok(asked),
+            (None, None) => {
+                Err(ApiError::Decode { field: "merchant_id".into(), message: "is required for an admin".into() })
+            }
+        }
+    }
+
+    fn status<T: serde::de::DeserializeOwned>(&self) -> ApiResult<Option<T>> {
+        self.status
+            .as_deref()
+            .map(|s| {
+                serde_json::from_value(serde_json::Value::String(s.to_owned()))
+                    .map_err(|_| ApiError::Decode { field: "status".into(), message: format!("unknown status {s}") })
+            })
+            .transpose()
+    }
 }
 
 /// Shipping details.
@@ -244,6 +286,40 @@ async fn customer_summary(app: &App, user: mallkit_core::identity::User) -> ApiR
         user: user.into(),
     };
     Ok((summary, orders))
+}
+
+/// A merchant's orders, newest first (to find what to ship).
+#[utoipa::path(get, path = "/api/v1/admin/orders", tag = "back-office", security(("bearer" = [])),
+    params(MerchantListParams), responses((status = 200, body = Envelope<Page<Order>>), AuthErrors))]
+pub async fn list_orders(
+    State(app): State<App>,
+    staff: Staff,
+    Params(p): Params<MerchantListParams>,
+) -> ApiResult<Data<Page<Order>>> {
+    let page = PageQuery { page: p.page, page_size: p.page_size };
+    page.bounds()?;
+    let merchant = p.merchant(&staff)?;
+    let status: Option<OrderStatus> = p.status()?;
+    let mut orders = app.store.orders_of_merchant(merchant).await.map_err(store_err)?;
+    orders.retain(|o| status.is_none_or(|s| o.status == s));
+    Ok(Data(page.page(orders)?))
+}
+
+/// A merchant's after-sales cases, newest first (the queue to handle).
+#[utoipa::path(get, path = "/api/v1/admin/after-sales", tag = "back-office", security(("bearer" = [])),
+    params(MerchantListParams), responses((status = 200, body = Envelope<Page<AfterSale>>), AuthErrors))]
+pub async fn list_after_sales(
+    State(app): State<App>,
+    staff: Staff,
+    Params(p): Params<MerchantListParams>,
+) -> ApiResult<Data<Page<AfterSale>>> {
+    let page = PageQuery { page: p.page, page_size: p.page_size };
+    page.bounds()?;
+    let merchant = p.merchant(&staff)?;
+    let status: Option<AfterSaleStatus> = p.status()?;
+    let mut cases = app.store.after_sales_of_merchant(merchant).await.map_err(store_err)?;
+    cases.retain(|c| status.is_none_or(|s| c.status == s));
+    Ok(Data(page.page(cases)?))
 }
 
 /// Ships an order with a carrier and tracking number.

@@ -69,7 +69,9 @@ pub fn register(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
         .routes(routes!(after_sales::cancel))
         .routes(routes!(after_sales::ship_back))
         // back office
+        .routes(routes!(back_office::list_orders))
         .routes(routes!(back_office::ship))
+        .routes(routes!(back_office::list_after_sales))
         .routes(routes!(back_office::after_sale))
         .routes(routes!(back_office::after_sale_step))
         .routes(routes!(back_office::after_sale_refund))
