@@ -101,6 +101,7 @@ snapshot() {
               || ' ' || (SELECT COUNT(*) FROM orders)"
 }
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== set-up: database $DB, migrations, demo catalog, $USERS buyers"
 psql "$ADMIN_URL" -qc "CREATE DATABASE $DB"
 "$MALLKIT_BIN" migrate --database-url "$URL"
@@ -189,7 +190,8 @@ if [ -n "$LOG" ] && [ -r "$LOG" ]; then
 fi
 
 echo
-echo "== summary (same database, same machine, $CLIENTS clients, ${DURATION}s)"
+echo "== summary (same database, same machine, $CLIENTS clients, ${DURATION}s; $(nproc) CPUs;" \
+    "load average $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at the end)"
 printf 'pgbench order.sql         %10s tps   (%s orders, %s failed, PostgreSQL CPU %s s = %s ms/order)\n' \
     "$PGBENCH_TPS" "$PGB_ORDERS" "${FAILED:-0}" "$PGB_PG_CPU" \
     "$(awk -v c="$PGB_PG_CPU" -v n="$PGB_ORDERS" 'BEGIN {printf "%.3f", n ? 1000 * c / n : 0}')"

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use mallkit_storage_postgres::testing::database_url;
 use mallkit_storage_postgres::{PgSettings, PgStore};
 use serde_json::{Value, json};
-use sqlx::Row;
+use sqlx::{Connection, Row};
 use tokio::process::{Child, Command};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
@@ -67,10 +67,14 @@ impl Scratch {
     async fn new(tag: &str) -> Scratch {
         let admin_url = database_url();
         let name = format!("mallkit_test_{}_{tag}_{}", std::process::id(), chrono::Utc::now().timestamp_micros());
+        let probe = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL does not answer at {admin_url} ({e}). {START_HINT}"));
+        let _ = probe.close().await;
         let settings = PgSettings { max_connections: 4, ..PgSettings::default() };
         let store = PgStore::create_database(&admin_url, &name, settings)
             .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url}: cannot create database {name} ({e}). {START_HINT}"));
+            .unwrap_or_else(|e| panic!("cannot create and migrate scratch database {name} on {admin_url}: {e}"));
         let url = with_database(&admin_url, &name);
         Scratch { admin_url, name, url, store }
     }
@@ -594,70 +598,10 @@ async fn violations(pool: &sqlx::PgPool, what: &str, sql: &'static str) -> Vec<S
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sigkill_mid_traffic_leaves_every_invariant() {
-    let db = Scratch::new("serve_kill").await;
-    let port = free_port();
-    let mut server = Server::start(&db.url, port, "first").await;
-    let client = client();
-    let base = server.base();
-
-    // Buyers with points (granted by the admin) and two coupons each.
-    let admin = login(&client, &base, "admin", "admin12345").await;
-    let mut joins = JoinSet::new();
-    for n in 0..BUYERS {
-        let (client, base, admin) = (client.clone(), base.clone(), admin.clone());
-        joins.spawn(async move {
-            let (id, token) = buyer(&client, &base, &format!("kill{n:02}")).await;
-            let grant = json!({"user_id": id, "points": 100_000, "remark": "pg_serve"});
-            call(&client, &base, "POST", "/api/v1/admin/points/adjust", Some(&admin), Some(grant)).await.data();
-            let mut coupons = Vec::new();
-            for template in [2, 3] {
-                let path = format!("/api/v1/coupons/templates/{template}/claim");
-                let claimed = call(&client, &base, "POST", &path, Some(&token), Some(json!({}))).await;
-                coupons.push(claimed.data()["id"].as_u64().expect("a coupon id"));
-            }
-            (n, token, coupons)
-        });
-    }
-    let mut buyers = Vec::new();
-    while let Some(done) = joins.join_next().await {
-        buyers.push(done.expect("a buyer set-up task"));
-    }
-
-    let initial: HashMap<i64, i64> = sqlx::query("SELECT id, (available + reserved + sold)::BIGINT FROM skus")
-        .fetch_all(db.pool())
-        .await
-        .expect("read the stock")
-        .iter()
-        .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1)))
-        .collect();
-    assert_eq!(initial.len(), 8, "the demo's 8 SKUs");
-
-    // Traffic; after 1.5 s (or a third of it, if the server is faster) SIGKILL, then restart.
-    let traffic = Arc::new(Traffic { client: client.clone(), base: base.clone(), tally: Tally::default() });
-    let started = Instant::now();
-    let mut shoppers = JoinSet::new();
-    for (n, token, coupons) in buyers {
-        shoppers.spawn(shop(traffic.clone(), n, token, admin.clone(), coupons));
-    }
-    let total = (BUYERS * ITERATIONS) as u64;
-    while started.elapsed() < Duration::from_millis(1500) && read(&traffic.tally.iterations) < total / 3 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let at_kill = read(&traffic.tally.iterations);
-    let killed_after = started.elapsed();
-    server.kill().await;
-    let first_output = server.output();
-    let mut server = Server::start(&db.url, port, "restarted").await;
-    assert!(server.output().contains("demo data already present"), "restarted on the same data:\n{}", server.output());
-    while let Some(done) = shoppers.join_next().await {
-        done.expect("a buyer's traffic");
-    }
-    let t = &traffic.tally;
-    let p = db.pool();
-
-    // ---- the invariants, in SQL ----
+/// Every invariant the store promises, checked in SQL: one line per
+/// violation (empty when all hold). `initial` is each SKU's
+/// available + reserved + sold before the traffic.
+async fn invariant_violations(p: &sqlx::PgPool, initial: &HashMap<i64, i64>) -> Vec<String> {
     let mut broken = Vec::new();
     let stock = sqlx::query("SELECT id, (available + reserved + sold)::BIGINT FROM skus ORDER BY id")
         .fetch_all(p)
@@ -780,6 +724,75 @@ async fn sigkill_mid_traffic_leaves_every_invariant() {
         broken.extend(violations(p, what, sql).await);
     }
 
+    broken
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_mid_traffic_leaves_every_invariant() {
+    let db = Scratch::new("serve_kill").await;
+    let port = free_port();
+    let mut server = Server::start(&db.url, port, "first").await;
+    let client = client();
+    let base = server.base();
+
+    // Buyers with points (granted by the admin) and two coupons each.
+    let admin = login(&client, &base, "admin", "admin12345").await;
+    let mut joins = JoinSet::new();
+    for n in 0..BUYERS {
+        let (client, base, admin) = (client.clone(), base.clone(), admin.clone());
+        joins.spawn(async move {
+            let (id, token) = buyer(&client, &base, &format!("kill{n:02}")).await;
+            let grant = json!({"user_id": id, "points": 100_000, "remark": "pg_serve"});
+            call(&client, &base, "POST", "/api/v1/admin/points/adjust", Some(&admin), Some(grant)).await.data();
+            let mut coupons = Vec::new();
+            for template in [2, 3] {
+                let path = format!("/api/v1/coupons/templates/{template}/claim");
+                let claimed = call(&client, &base, "POST", &path, Some(&token), Some(json!({}))).await;
+                coupons.push(claimed.data()["id"].as_u64().expect("a coupon id"));
+            }
+            (n, token, coupons)
+        });
+    }
+    let mut buyers = Vec::new();
+    while let Some(done) = joins.join_next().await {
+        buyers.push(done.expect("a buyer set-up task"));
+    }
+
+    let initial: HashMap<i64, i64> = sqlx::query("SELECT id, (available + reserved + sold)::BIGINT FROM skus")
+        .fetch_all(db.pool())
+        .await
+        .expect("read the stock")
+        .iter()
+        .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1)))
+        .collect();
+    assert_eq!(initial.len(), 8, "the demo's 8 SKUs");
+
+    // Traffic; after 1.5 s (or a third of it, if the server is faster) SIGKILL, then restart.
+    let traffic = Arc::new(Traffic { client: client.clone(), base: base.clone(), tally: Tally::default() });
+    let started = Instant::now();
+    let mut shoppers = JoinSet::new();
+    for (n, token, coupons) in buyers {
+        shoppers.spawn(shop(traffic.clone(), n, token, admin.clone(), coupons));
+    }
+    let total = (BUYERS * ITERATIONS) as u64;
+    while started.elapsed() < Duration::from_millis(1500) && read(&traffic.tally.iterations) < total / 3 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let at_kill = read(&traffic.tally.iterations);
+    let killed_after = started.elapsed();
+    server.kill().await;
+    let first_output = server.output();
+    let mut server = Server::start(&db.url, port, "restarted").await;
+    assert!(server.output().contains("demo data already present"), "restarted on the same data:\n{}", server.output());
+    while let Some(done) = shoppers.join_next().await {
+        done.expect("a buyer's traffic");
+    }
+    let t = &traffic.tally;
+    let p = db.pool();
+
+    // ---- the invariants, in SQL ----
+    let broken = invariant_violations(p, &initial).await;
+
     // ---- the counts, so the test cannot pass on nothing ----
     let db_orders = scalar_i64(p, "SELECT COUNT(*)::BIGINT FROM orders").await;
     let db_paid = scalar_i64(p, "SELECT COUNT(*)::BIGINT FROM orders WHERE paid_at IS NOT NULL").await;
@@ -826,6 +839,19 @@ async fn sigkill_mid_traffic_leaves_every_invariant() {
     assert!(read(&t.completed) >= 3, "at least 3 completed orders ({})", read(&t.completed));
     assert!(db_coupon_orders >= 10, "at least 10 orders used a coupon ({db_coupon_orders})");
     assert!(db_orders as u64 >= read(&t.orders), "every order a buyer saw is stored");
+
+    // The checks can fail: break two invariants by hand, and they say so.
+    sqlx::query("UPDATE skus SET available = available + 1 WHERE id = 501").execute(p).await.expect("break stock");
+    sqlx::query(
+        "UPDATE points_accounts SET frozen = frozen + 1 WHERE user_id = (SELECT MIN(user_id) FROM points_accounts)",
+    )
+    .execute(p)
+    .await
+    .expect("break points");
+    let caught = invariant_violations(p, &initial).await;
+    assert!(caught.iter().any(|v| v.starts_with("stock of SKU 501")), "{caught:#?}");
+    assert!(caught.iter().any(|v| v.starts_with("points account ≠ Σ ledger")), "{caught:#?}");
+    assert!(caught.iter().any(|v| v.starts_with("frozen points ≠")), "{caught:#?}");
 
     server.kill().await;
     db.drop_now().await;

@@ -114,6 +114,11 @@ impl Money {
     pub const fn is_zero(self) -> bool {
         self.0 == 0
     }
+
+    /// True when the amount is above zero.
+    pub const fn is_positive(self) -> bool {
+        self.0 > 0
+    }
 }
 
 impl fmt::Display for Money {

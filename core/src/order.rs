@@ -174,6 +174,15 @@ pub struct OrderLine {
     pub points_returned: i64,
 }
 
+impl OrderLine {
+    /// Every unit settled by after-sales and every fen of its payable
+    /// refunded: a partial compensation (an amount below the payable) leaves
+    /// the line open.
+    pub fn fully_refunded(&self) -> bool {
+        self.refunded_quantity >= self.quantity && self.refunded_amount >= self.payable
+    }
+}
+
 /// A coupon an order used, with what it needs for clawback (DESIGN §8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -285,6 +294,10 @@ pub struct Order {
     pub ended_at: Option<DateTime<Utc>>,
     /// Points awarded on completion.
     pub points_earned: i64,
+    /// The goods amount the points were earned on (paid less refunded at
+    /// completion), yuan; later refunds take points back against it.
+    #[serde(default)]
+    pub points_earned_on: Money,
     /// Earned points taken back by refunds.
     pub points_reversed: i64,
     /// Σ refunds, yuan, shipping included.
@@ -334,9 +347,9 @@ impl Order {
         self.lines.iter().map(|l| l.payable - l.refunded_amount).sum()
     }
 
-    /// True when every unit of every line has been refunded.
+    /// True when every line is fully refunded ([`OrderLine::fully_refunded`]).
     pub fn fully_refunded(&self) -> bool {
-        self.lines.iter().all(|l| l.refunded_quantity >= l.quantity)
+        self.lines.iter().all(OrderLine::fully_refunded)
     }
 
     /// A line by number.

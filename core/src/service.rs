@@ -727,6 +727,7 @@ impl<S: Store> Mall<S> {
                 completed_at: None,
                 ended_at: None,
                 points_earned: 0,
+                points_earned_on: Money::ZERO,
                 points_reversed: 0,
                 refunded_total: Money::ZERO,
                 shipping_refunded: false,
@@ -1020,6 +1021,7 @@ impl<S: Store> Mall<S> {
             tier_for(&tiers, account.total_earned).map_or(crate::money::Rate::ONE, |t| t.points_multiplier);
         let earned = self.policy.pricing.points.earned_for(order.goods_paid(), multiplier);
         order.points_earned = earned;
+        order.points_earned_on = order.goods_paid();
         let mut writes = Vec::new();
         if earned > 0 {
             writes.push(self.ledger(
@@ -1249,8 +1251,8 @@ impl<S: Store> Mall<S> {
                     Some(a) if a > max => {
                         return Err(MallError::RefundExceedsRefundable { line_no: r.line_no, requested: a, max });
                     }
-                    Some(a) if a.is_negative() => {
-                        return Err(invalid(&format!("lines[{i}].amount"), "must not be negative"));
+                    Some(a) if !a.is_positive() && !max.is_zero() => {
+                        return Err(invalid(&format!("lines[{i}].amount"), "must be positive"));
                     }
                     Some(a) => a,
                     None => max,
@@ -1448,9 +1450,18 @@ impl<S: Store> Mall<S> {
         for cl in &case.lines {
             let Some(ol) = order.lines.iter_mut().find(|l| l.line_no == cl.line_no) else { continue };
             ol.refunded_quantity = (ol.refunded_quantity + cl.quantity).min(ol.quantity);
-            let due = Rounding::Down
-                .divide(i128::from(ol.points_used) * i128::from(ol.refunded_quantity), i128::from(ol.quantity))
-                as i64;
+            // Redeemed points come back in proportion to the money refunded on
+            // the line (DESIGN §5), all of them once the line is fully
+            // refunded; a line paid wholly by coupon and points goes by units.
+            let due = if ol.fully_refunded() {
+                ol.points_used
+            } else if ol.payable.is_positive() {
+                rounding_down_share(ol.points_used, ol.refunded_amount.min(ol.payable), ol.payable)
+            } else {
+                Rounding::Down
+                    .divide(i128::from(ol.points_used) * i128::from(ol.refunded_quantity), i128::from(ol.quantity))
+                    as i64
+            };
             points_back += due - ol.points_returned;
             ol.points_returned = due;
             if unshipped {
@@ -1485,9 +1496,13 @@ impl<S: Store> Mall<S> {
             ));
         }
         if order.points_earned > 0 {
+            // Earned points were earned on the goods paid at completion; only
+            // refunds made since then take them back (DESIGN §5).
             let payable: Money = order.lines.iter().map(|l| l.payable).sum();
             let refunded: Money = order.lines.iter().map(|l| l.refunded_amount).sum();
-            let due = rounding_down_share(order.points_earned, refunded, payable);
+            let earned_on = if order.points_earned_on.is_positive() { order.points_earned_on } else { payable };
+            let refunded_since = (refunded - (payable - earned_on)).max(Money::ZERO).min(earned_on);
+            let due = rounding_down_share(order.points_earned, refunded_since, earned_on);
             let reverse = due - order.points_reversed;
             if reverse > 0 {
                 case.points_reversed = reverse;

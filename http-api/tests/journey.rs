@@ -326,3 +326,29 @@ async fn signed_callback_pays_once() {
     assert_eq!(order.data()["status"], "awaiting_shipment");
     assert_eq!(order.data()["history"].as_array().unwrap().len(), 2, "paid once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_ready_spec_and_offline_docs() {
+    let s = support::start(false).await;
+    assert_eq!(s.get("/health", None).await.data()["status"], "ok");
+    assert_eq!(s.get("/ready", None).await.data()["status"], "ok");
+    let spec = s.get("/openapi.json", None).await;
+    assert_eq!(spec.status, 200);
+    assert_eq!(
+        spec.body,
+        serde_json::to_value(mallkit_http::openapi()).unwrap(),
+        "the served spec is the generated one"
+    );
+    // Swagger UI is vendored: the page and its script come from this server.
+    let page = s.client.get(format!("{}/docs/", s.base)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(!html.contains("https://"), "no external asset: {html}");
+    let script = s.client.get(format!("{}/docs/swagger-ui-bundle.js", s.base)).send().await.unwrap();
+    assert_eq!(script.status().as_u16(), 200);
+    assert!(script.text().await.unwrap().len() > 100_000);
+    // Every response carries a request id.
+    let r = s.client.get(format!("{}/health", s.base)).send().await.unwrap();
+    assert!(r.headers().get("x-request-id").is_some());
+}

@@ -114,6 +114,7 @@ fn order_head(r: &PgRow) -> Result<Order, StoreError> {
         ended_at: get(r, "ended_at")?,
         points_earned: get(r, "points_earned")?,
         points_reversed: get(r, "points_reversed")?,
+        points_earned_on: money(get(r, "points_earned_on")?)?,
         refunded_total: money(get(r, "refunded_total")?)?,
         shipping_refunded: get(r, "shipping_refunded")?,
         shipping_address: get::<Option<serde_json::Value>>(r, "shipping_address")?.map(from_json).transpose()?,

@@ -527,16 +527,16 @@ async fn write_order(tx: &mut Tx, o: &Order, insert: bool) -> Result<(), Stop> {
         "INSERT INTO orders (number, checkout_id, user_id, merchant_id, status, goods_subtotal, coupon_discount,
              points_used, points_deduction, shipping_fee, payable, coupons, remark, created_at, pay_deadline, paid_at,
              payment_id, carrier, tracking_no, shipped_at, auto_confirm_at, completed_at, ended_at, points_earned,
-             points_reversed, refunded_total, shipping_refunded, id, version, shipping_address)
+             points_reversed, refunded_total, shipping_refunded, id, version, shipping_address, points_earned_on)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-             $23, $24, $25, $26, $27, $28, 0, $29)"
+             $23, $24, $25, $26, $27, $28, 0, $29, $30)"
     } else {
         "UPDATE orders SET number = $1, checkout_id = $2, user_id = $3, merchant_id = $4, status = $5,
              goods_subtotal = $6, coupon_discount = $7, points_used = $8, points_deduction = $9, shipping_fee = $10,
              payable = $11, coupons = $12, remark = $13, created_at = $14, pay_deadline = $15, paid_at = $16,
              payment_id = $17, carrier = $18, tracking_no = $19, shipped_at = $20, auto_confirm_at = $21,
              completed_at = $22, ended_at = $23, points_earned = $24, points_reversed = $25, refunded_total = $26,
-             shipping_refunded = $27, version = version + 1, shipping_address = $30
+             shipping_refunded = $27, version = version + 1, shipping_address = $30, points_earned_on = $31
          WHERE id = $28 AND version = $29"
     };
     let shipment = o.shipment.as_ref();
@@ -572,7 +572,7 @@ async fn write_order(tx: &mut Tx, o: &Order, insert: bool) -> Result<(), Stop> {
     if !insert {
         head = head.bind(i64_of(o.version));
     }
-    let head = head.bind(o.shipping_address.as_ref().map(json).transpose()?);
+    let head = head.bind(o.shipping_address.as_ref().map(json).transpose()?).bind(dec(o.points_earned_on));
     write_head(tx, head, "order", o.id.0, insert, ["orders_pkey", "orders_number_key"]).await?;
 
     let lines = &o.lines;
