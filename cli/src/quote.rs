@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use mallkit_core::catalog::{Category, CategoryTree, Merchant, Product, ProductStatus, Sku};
+use mallkit_core::catalog::{CatalogError, Category, CategoryTree, Merchant, Product, ProductStatus, Sku};
 use mallkit_core::coupon::{CouponTemplate, StackLayer, UserCoupon, UserCouponStatus};
 use mallkit_core::ids::{CouponTemplateId, MerchantId, SkuId, UserCouponId, UserId};
 use mallkit_core::points::{Tier, tier_for};
@@ -192,16 +192,12 @@ fn price_file(file: &QuoteFile) -> Result<Priced, String> {
         if !products.contains_key(&s.product) {
             return Err(format!("skus[{i}].product: no product {} in [[products]]", s.product));
         }
-        for (field, price) in [("price", Some(s.price)), ("original_price", s.original_price)] {
-            if price.is_some_and(Money::is_negative) {
-                return Err(format!("skus[{i}].{field}: must not be negative"));
-            }
+        if let Err(CatalogError::NegativePrice { field, .. }) = s.validate() {
+            return Err(format!("skus[{i}].{field}: must not be negative"));
         }
     }
     for (i, t) in file.tiers.iter().enumerate() {
-        if t.member_discount.is_some_and(|r| r.bp() == 0 || r.bp() > mallkit_core::Rate::ONE_BP) {
-            return Err(format!("tiers[{i}].member_discount: must be in (0, 1]"));
-        }
+        t.validate().map_err(|(field, message)| format!("tiers[{i}].{field}: {message}"))?;
     }
     for (i, t) in file.templates.iter().enumerate() {
         t.validate().map_err(|e| format!("templates[{i}]: {e}"))?;

@@ -144,6 +144,21 @@ pub struct Sku {
     pub stock: Stock,
 }
 
+impl Sku {
+    /// Checks the prices: neither `price` nor `original_price` may be negative.
+    ///
+    /// # Errors
+    /// [`CatalogError::NegativePrice`] naming the field.
+    pub fn validate(&self) -> Result<(), CatalogError> {
+        for (field, price) in [("price", Some(self.price)), ("original_price", self.original_price)] {
+            if price.is_some_and(Money::is_negative) {
+                return Err(CatalogError::NegativePrice { sku: self.id, field });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Why a catalog entry cannot be saved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {

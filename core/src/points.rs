@@ -216,6 +216,25 @@ pub struct Tier {
     pub benefits: Vec<String>,
 }
 
+impl Tier {
+    /// Checks the tier: a name, `min_points` ≥ 0, a member discount in (0, 1].
+    ///
+    /// # Errors
+    /// `(field, message)` for the first bad field (`name`, `min_points`, `member_discount`).
+    pub fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        if self.name.trim().is_empty() {
+            return Err(("name", "must not be empty"));
+        }
+        if self.min_points < 0 {
+            return Err(("min_points", "must not be negative"));
+        }
+        if self.member_discount.is_some_and(|r| r.bp() == 0 || r.bp() > Rate::ONE_BP) {
+            return Err(("member_discount", "must be in (0, 1]"));
+        }
+        Ok(())
+    }
+}
+
 fn one() -> Rate {
     Rate::ONE
 }

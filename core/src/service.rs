@@ -322,11 +322,7 @@ impl<S: Store> Mall<S> {
         if self.store.product(sku.product).await?.is_none() {
             return Err(MallError::not_found("product", sku.product));
         }
-        for (field, price) in [("price", Some(sku.price)), ("original_price", sku.original_price)] {
-            if price.is_some_and(Money::is_negative) {
-                return Err(crate::catalog::CatalogError::NegativePrice { sku: sku.id, field }.into());
-            }
-        }
+        sku.validate()?;
         Ok(self.store.apply(vec![Write::PutSku(sku)]).await?)
     }
 
@@ -336,13 +332,7 @@ impl<S: Store> Mall<S> {
     /// [`MallError::InvalidInput`] for an empty name, a negative
     /// `min_points` or a member discount above 1.
     pub async fn save_tier(&self, tier: Tier) -> Result<(), MallError> {
-        non_empty("tier.name", &tier.name)?;
-        if tier.min_points < 0 {
-            return Err(invalid("tier.min_points", "must not be negative"));
-        }
-        if tier.member_discount.is_some_and(|r| r.bp() == 0 || r.bp() > crate::money::Rate::ONE_BP) {
-            return Err(invalid("tier.member_discount", "must be in (0, 1]"));
-        }
+        tier.validate().map_err(|(field, message)| invalid(&format!("tier.{field}"), message))?;
         Ok(self.store.apply(vec![Write::PutTier(tier)]).await?)
     }
 
