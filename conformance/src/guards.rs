@@ -139,7 +139,8 @@ pub async fn a_failed_guard_rolls_back_the_whole_batch<S: Store + 'static>(store
     assert_eq!(store.points_account(UserId(1)).await.expect("read").balance, 0);
 }
 
-/// Stock moves between buckets and never below zero.
+/// Stock moves between buckets and never below zero; adjustments receive and
+/// write off available units; re-saving a SKU keeps its stock.
 pub async fn stock_moves_are_guarded<S: Store + 'static>(store: S) {
     catalog(&store).await;
     let mv = |movement, quantity| vec![Write::MoveStock { sku: SkuId(1), movement, quantity }];
@@ -158,6 +159,21 @@ pub async fn stock_moves_are_guarded<S: Store + 'static>(store: S) {
         guard(store.apply(vec![Write::MoveStock { sku: SkuId(9), movement: StockMove::Reserve, quantity: 1 }]).await),
         GuardFailure::NotFound { entity: "sku", id: 9 }
     );
+    // Stock adjustments: receive into available; write off only what is available.
+    store.apply(mv(StockMove::Receive, 10)).await.expect("receive");
+    assert_eq!(
+        guard(store.apply(mv(StockMove::WriteOff, 14)).await),
+        GuardFailure::InsufficientStock { sku: SkuId(1), requested: 14, available: 13 }
+    );
+    store.apply(mv(StockMove::WriteOff, 13)).await.expect("write off");
+    // Re-saving a SKU changes its details but never its stock.
+    store.apply(mv(StockMove::Receive, 4)).await.expect("receive");
+    store.apply(mv(StockMove::Reserve, 1)).await.expect("reserve");
+    let mut edited = sku(1, 999);
+    edited.price = m("88.00");
+    store.apply(vec![Write::PutSku(edited)]).await.expect("edit");
+    let stored = store.sku(SkuId(1)).await.expect("read").expect("sku");
+    assert_eq!((stored.price, stored.stock), (m("88.00"), Stock { available: 3, reserved: 1, sold: 2 }));
 }
 
 /// Claims respect the total, the per-user limit and the template status; a

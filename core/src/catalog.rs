@@ -92,6 +92,10 @@ pub enum StockMove {
     Commit,
     /// sold → available (paid order cancelled, returned goods received).
     Restock,
+    /// outside → available (goods received into stock; seed 002 §10.2 调整库存).
+    Receive,
+    /// available → outside (stock written off). Guard: available ≥ n.
+    WriteOff,
 }
 
 impl Stock {
@@ -102,6 +106,21 @@ impl Stock {
     /// than `quantity` units; the stock is left unchanged.
     pub fn apply(&mut self, sku: SkuId, movement: StockMove, quantity: u32) -> Result<(), GuardFailure> {
         let (from, to) = match movement {
+            StockMove::Receive => {
+                self.available = self.available.saturating_add(quantity);
+                return Ok(());
+            }
+            StockMove::WriteOff => {
+                if self.available < quantity {
+                    return Err(GuardFailure::InsufficientStock {
+                        sku,
+                        requested: quantity,
+                        available: self.available,
+                    });
+                }
+                self.available -= quantity;
+                return Ok(());
+            }
             StockMove::Reserve => (self.available, self.reserved),
             StockMove::Release => (self.reserved, self.available),
             StockMove::Commit => (self.reserved, self.sold),
@@ -116,6 +135,7 @@ impl Stock {
             StockMove::Release => (self.reserved, self.available) = (from, to),
             StockMove::Commit => (self.reserved, self.sold) = (from, to),
             StockMove::Restock => (self.sold, self.available) = (from, to),
+            StockMove::Receive | StockMove::WriteOff => {}
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! # mallkit-core
 //!
 //! The commerce rules of mallkit, pure and deterministic: money and
-//! allocation ([`money`]), the catalog ([`catalog`]), carts ([`cart`]), the
+//! allocation ([`money`]), the catalog ([`catalog`], edited by merchants in
+//! [`catalog_editing`]), carts ([`cart`]), the
 //! pricing pipeline with exact best-coupon matching ([`pricing`]), coupons
 //! ([`coupon`]), points and member tiers ([`points`]), orders ([`order`]),
 //! payments ([`payment`]), after-sales ([`after_sales`]) and identity
@@ -18,6 +19,7 @@
 pub mod after_sales;
 pub mod cart;
 pub mod catalog;
+pub mod catalog_editing;
 pub mod clock;
 pub mod coupon;
 pub mod error;

@@ -230,6 +230,11 @@ impl<S: Store> Mall<S> {
         self.clock.now()
     }
 
+    /// A fresh id (for the other command modules).
+    pub(crate) fn next_id(&self) -> u64 {
+        self.ids.next_id()
+    }
+
     fn rounding(&self) -> Rounding {
         self.policy.pricing.rounding
     }

@@ -172,8 +172,10 @@ pub enum Write {
     PutMerchant(Merchant),
     /// Creates or replaces a product.
     PutProduct(Product),
-    /// Creates or replaces a SKU, stock included (catalog set-up and stock
-    /// adjustment; checkout uses [`Write::MoveStock`]).
+    /// Creates a SKU with its initial stock, or replaces an existing SKU's
+    /// details (product, attributes, prices, weight) keeping its stored
+    /// stock: stock only ever moves through [`Write::MoveStock`], so an edit
+    /// can never overwrite a concurrent reservation.
     PutSku(Sku),
     /// Creates or replaces a member tier, keyed by level.
     PutTier(Tier),

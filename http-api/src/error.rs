@@ -11,6 +11,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use mallkit_core::MallError;
+use mallkit_core::catalog::CatalogError;
+use mallkit_core::coupon::TemplateError;
 use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 
@@ -194,6 +196,18 @@ impl ApiError {
             ApiError::Decode { field, .. } => Some(field.clone()),
             ApiError::Domain(MallError::InvalidInput { field, .. }) => Some(field.clone()),
             ApiError::Domain(MallError::LoginTaken { field }) => Some((*field).to_owned()),
+            ApiError::Domain(MallError::Catalog(CatalogError::NegativePrice { field, .. })) => {
+                Some((*field).to_owned())
+            }
+            ApiError::Domain(MallError::Template(t)) => Some(
+                match t {
+                    TemplateError::RateOutOfRange { .. } => "rate",
+                    TemplateError::NotPositive { field, .. } => field,
+                    TemplateError::EmptyWindow(_) => "validity",
+                    TemplateError::ZeroPerUserLimit(_) => "per_user_limit",
+                }
+                .to_owned(),
+            ),
             ApiError::TooLarge { .. } => Some("body".to_owned()),
             _ => None,
         }

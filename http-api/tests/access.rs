@@ -184,7 +184,19 @@ async fn nobody_reaches_what_is_not_theirs() {
         ("POST", format!("/api/v1/admin/customers/{}/freeze", f.alice_id), Some(json!({}))),
         ("POST", format!("/api/v1/admin/customers/{}/unfreeze", f.alice_id), Some(json!({}))),
     ];
-    for (method, path, body) in staff.iter().chain(&admin_only) {
+    let catalog_edit: Vec<(&str, String, Option<Value>)> = vec![
+        (
+            "POST",
+            "/api/v1/admin/products".into(),
+            Some(json!({"category_id": 1, "name": "x", "skus": [{"price": 1, "stock": 1}]})),
+        ),
+        ("PUT", "/api/v1/admin/products/1".into(), Some(json!({"name": "x"}))),
+        ("PUT", "/api/v1/admin/products/1/status".into(), Some(json!({"status": "off_sale"}))),
+        ("POST", "/api/v1/admin/products/1/skus".into(), Some(json!({"price": 1, "stock": 1}))),
+        ("PUT", "/api/v1/admin/skus/11".into(), Some(json!({"price": 1}))),
+        ("POST", "/api/v1/admin/skus/11/stock".into(), Some(json!({"change": -5, "reason": "x"}))),
+    ];
+    for (method, path, body) in staff.iter().chain(&admin_only).chain(&catalog_edit) {
         let r = s.send(method, path, Some(&alice), body.clone()).await;
         assert_eq!((r.status, r.kind()), (403, "forbidden"), "{method} {path} as a customer: {}", r.body);
         assert_eq!(r.body["code"], 4002);
@@ -210,6 +222,18 @@ async fn nobody_reaches_what_is_not_theirs() {
         let r = s.send(method, path, Some(&xiaomi), body.clone()).await;
         assert_eq!(r.status, 404, "{method} {path} as another merchant: {}", r.body);
     }
+
+    // Another merchant cannot touch Prada's catalog (SKU 11 is Prada's bag).
+    for (method, path, body) in &catalog_edit[1..] {
+        let r = s.send(method, path, Some(&xiaomi), body.clone()).await;
+        assert_eq!(r.status, 404, "{method} {path} as another merchant: {}", r.body);
+    }
+    let bag = s.get("/api/v1/products/1", None).await;
+    assert_eq!(
+        (bag.data()["product"]["name"].as_str(), bag.data()["product"]["status"].as_str()),
+        (Some("Prada 手袋"), Some("on_sale"))
+    );
+    assert_eq!(bag.data()["skus"][0]["stock"], json!({"available": 4, "reserved": 0, "sold": 1}));
 
     // Nothing changed for alice.
     assert_eq!(alice_view(&s, &alice, &f).await, before);

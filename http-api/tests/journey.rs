@@ -352,3 +352,124 @@ async fn health_ready_spec_and_offline_docs() {
     let r = s.client.get(format!("{}/health", s.base)).send().await.unwrap();
     assert!(r.headers().get("x-request-id").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merchants_edit_their_own_catalog() {
+    let s = support::start(false).await;
+    let prada = s.login("prada", "pass1234").await;
+    let xiaomi = s.login("xiaomi", "pass1234").await;
+    let admin = s.login("root", "pass1234").await;
+    let alice = s.login("alice", "pass1234").await;
+    s.add_address(&alice, "Alice").await;
+
+    // create: a bag with two colours
+    let created = s
+        .post(
+            "/api/v1/admin/products",
+            Some(&prada),
+            json!({"category_id": 2, "name": "Prada 新款托特包", "skus": [
+                {"attributes": {"颜色": "黑色"}, "price": 500, "stock": 3},
+                {"attributes": {"颜色": "白色"}, "price": "520.50", "original_price": 600, "stock": 0}
+            ]}),
+        )
+        .await;
+    let product = created.data()["product"]["id"].as_u64().unwrap();
+    assert_eq!(created.data()["product"]["merchant"], 1, "merchant staff create for their own merchant");
+    let black = created.data()["skus"][0]["id"].as_u64().unwrap();
+    assert_eq!(yuan(&created.data()["summary"]["max_price"]), money("520.50"));
+    let listed = s.get("/api/v1/products?keyword=托特", None).await;
+    assert_eq!(listed.data()["total"], 1);
+
+    // who may: another merchant sees nothing, a customer is forbidden, an admin must name the merchant
+    let rename = json!({"name": "改名"});
+    assert_eq!(
+        s.send("PUT", &format!("/api/v1/admin/products/{product}"), Some(&xiaomi), Some(rename.clone())).await.status,
+        404
+    );
+    assert_eq!(
+        s.send("PUT", &format!("/api/v1/admin/products/{product}"), Some(&alice), Some(rename)).await.status,
+        403
+    );
+    let stock = json!({"change": 5, "reason": "入库"});
+    assert_eq!(s.post(&format!("/api/v1/admin/skus/{black}/stock"), Some(&xiaomi), stock).await.status, 404);
+    let anonymous =
+        s.post("/api/v1/admin/products", Some(&admin), json!({"category_id": 2, "name": "x", "skus": []})).await;
+    assert_eq!((anonymous.status, anonymous.field()), (400, "merchant_id"));
+    let stolen = s
+        .post(
+            "/api/v1/admin/products",
+            Some(&xiaomi),
+            json!({"merchant_id": 1, "category_id": 2, "name": "x", "skus": [{"price": 1, "stock": 1}]}),
+        )
+        .await;
+    assert_eq!(stolen.status, 403, "{}", stolen.body);
+    for (body, field) in [
+        (json!({"category_id": 2, "name": "x", "skus": [{"price": -1, "stock": 1}]}), "price"),
+        (json!({"category_id": 2, "name": "x", "skus": [{"price": 1, "stock": 2000000}]}), "skus[0].stock"),
+        (json!({"category_id": 99, "name": "x", "skus": [{"price": 1, "stock": 1}]}), "category_id"),
+        (json!({"category_id": 2, "name": "", "skus": [{"price": 1, "stock": 1}]}), "name"),
+        (json!({"category_id": 2, "name": "x", "skus": [{"price": 1.001, "stock": 1}]}), "skus[0].price"),
+    ] {
+        let r = s.post("/api/v1/admin/products", Some(&prada), body.clone()).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert_eq!(r.field(), field, "{body}: {}", r.body);
+    }
+
+    // an order reserves 2; stock adjustments touch only what is available
+    let order = s
+        .post("/api/v1/orders", Some(&alice), json!({"items": [{"sku_id": black, "quantity": 2}], "coupon_ids": []}))
+        .await;
+    let order_id = order.data()["orders"][0]["id"].as_u64().unwrap();
+    let short = s
+        .post(&format!("/api/v1/admin/skus/{black}/stock"), Some(&prada), json!({"change": -2, "reason": "报损"}))
+        .await;
+    assert_eq!((short.status, short.kind()), (409, "insufficient_stock"));
+    let off = s
+        .post(&format!("/api/v1/admin/skus/{black}/stock"), Some(&prada), json!({"change": -1, "reason": "报损"}))
+        .await;
+    assert_eq!(off.data()["stock"], json!({"available": 0, "reserved": 2, "sold": 0}));
+    let on = s
+        .post(&format!("/api/v1/admin/skus/{black}/stock"), Some(&prada), json!({"change": 10, "reason": "入库"}))
+        .await;
+    assert_eq!(on.data()["stock"], json!({"available": 10, "reserved": 2, "sold": 0}));
+
+    // a new price applies from now on; the placed order keeps its own
+    let repriced =
+        s.send("PUT", &format!("/api/v1/admin/skus/{black}"), Some(&prada), Some(json!({"price": 450}))).await;
+    assert_eq!(yuan(&repriced.data()["price"]), money("450.00"));
+    assert_eq!(repriced.data()["stock"]["reserved"], 2, "an edit never touches stock");
+    let preview = s
+        .post(
+            "/api/v1/checkout/preview",
+            Some(&alice),
+            json!({"items": [{"sku_id": black, "quantity": 1}], "coupon_ids": []}),
+        )
+        .await;
+    assert_eq!(yuan(&preview.data()["quote"]["payable"]), money("450.00"));
+    let placed = s.get(&format!("/api/v1/orders/{order_id}"), Some(&alice)).await;
+    assert_eq!(yuan(&placed.data()["payable"]), money("1000.00"));
+
+    // off sale: gone from the list, not buyable; back on sale
+    let status = |st: &str| json!({"status": st});
+    s.send("PUT", &format!("/api/v1/admin/products/{product}/status"), Some(&prada), Some(status("off_sale")))
+        .await
+        .data();
+    assert_eq!(s.get("/api/v1/products?keyword=托特", None).await.data()["total"], 0);
+    let refused = s.post("/api/v1/cart/items", Some(&alice), json!({"sku_id": black, "quantity": 1})).await;
+    assert_eq!((refused.status, refused.kind()), (409, "product_off_sale"));
+    s.send("PUT", &format!("/api/v1/admin/products/{product}/status"), Some(&admin), Some(status("on_sale")))
+        .await
+        .data();
+    s.post("/api/v1/cart/items", Some(&alice), json!({"sku_id": black, "quantity": 1})).await.data();
+
+    // a third SKU
+    let added = s
+        .post(
+            &format!("/api/v1/admin/products/{product}/skus"),
+            Some(&prada),
+            json!({"attributes": {"颜色": "红色"}, "price": 530, "stock": 4}),
+        )
+        .await;
+    assert_eq!(added.data()["stock"]["available"], 4);
+    assert_eq!(s.get(&format!("/api/v1/products/{product}"), None).await.data()["skus"].as_array().unwrap().len(), 3);
+}

@@ -161,7 +161,12 @@ impl Batch {
             Write::PutCategory(c) => self.categories.put(c.id, c),
             Write::PutMerchant(m) => self.merchants.put(m.id, m),
             Write::PutProduct(p) => self.products.put(p.id, p),
-            Write::PutSku(s) => self.skus.put(s.id, s),
+            Write::PutSku(mut s) => {
+                if let Some(old) = self.skus.get(&base.skus, s.id) {
+                    s.stock = old.stock;
+                }
+                self.skus.put(s.id, s);
+            }
             Write::PutTier(t) => self.tiers.put(t.level, t),
             Write::PutTemplate(mut t) => {
                 if let Some(old) = self.templates.get(&base.templates, t.id) {

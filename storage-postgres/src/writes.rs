@@ -132,7 +132,7 @@ pub(crate) async fn apply_one(tx: &mut Tx, write: &Write) -> Result<(), Stop> {
                      reserved, sold)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  ON CONFLICT (id) DO UPDATE SET product_id = $2, attributes = $3, price = $4, original_price = $5,
-                     weight_grams = $6, available = $7, reserved = $8, sold = $9",
+                     weight_grams = $6",
             )
             .bind(i64_of(s.id.0))
             .bind(i64_of(s.product.0))
@@ -250,6 +250,10 @@ async fn move_stock(tx: &mut Tx, sku: SkuId, movement: StockMove, quantity: u32)
         }
         StockMove::Restock => {
             ("UPDATE skus SET sold = sold - $2, available = available + $2 WHERE id = $1 AND sold >= $2", "sold")
+        }
+        StockMove::Receive => ("UPDATE skus SET available = available + $2 WHERE id = $1", "available"),
+        StockMove::WriteOff => {
+            ("UPDATE skus SET available = available - $2 WHERE id = $1 AND available >= $2", "available")
         }
     };
     let n = i32_of(quantity)?;

@@ -13,6 +13,7 @@ mod auth;
 mod back_office;
 mod cart;
 mod catalog;
+mod catalog_editing;
 mod coupons;
 mod orders;
 mod payments;
@@ -69,6 +70,12 @@ pub fn register(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
         .routes(routes!(after_sales::cancel))
         .routes(routes!(after_sales::ship_back))
         // back office
+        .routes(routes!(catalog_editing::create_product))
+        .routes(routes!(catalog_editing::update_product))
+        .routes(routes!(catalog_editing::set_product_status))
+        .routes(routes!(catalog_editing::add_sku))
+        .routes(routes!(catalog_editing::update_sku))
+        .routes(routes!(catalog_editing::adjust_stock))
         .routes(routes!(back_office::list_orders))
         .routes(routes!(back_office::ship))
         .routes(routes!(back_office::list_after_sales))
