@@ -28,8 +28,9 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
         /// Data to load at start: `demo` (the seeds' products, coupons, tiers and demo accounts) or `none`.
-        #[arg(long, value_enum, default_value_t = Seed::Demo)]
-        seed: Seed,
+        /// Default: `demo` in memory, `none` with a database (demo accounts have public passwords).
+        #[arg(long, value_enum)]
+        seed: Option<Seed>,
         /// PostgreSQL URL: migrate it and serve from it instead of memory.
         #[arg(long, env = "DATABASE_URL")]
         database_url: Option<String>,
@@ -39,9 +40,13 @@ enum Command {
         /// An origin allowed by CORS (repeatable; `*` for any).
         #[arg(long = "cors-origin")]
         cors_origins: Vec<String>,
-        /// Key of the simulated provider's callback HMAC.
-        #[arg(long, env = "MALLKIT_CALLBACK_KEY", default_value = "mallkit-dev-callback-key")]
-        callback_key: String,
+        /// Key of the simulated provider's callback HMAC; a random one (printed at start) when not given.
+        #[arg(long, env = "MALLKIT_CALLBACK_KEY")]
+        callback_key: Option<String>,
+        /// Enable the development identity providers: SMS codes go to the log, `dev:<name>` WeChat-style
+        /// codes log in. On by default in memory; off with a database unless given.
+        #[arg(long)]
+        dev_identity: bool,
         /// Seconds between runs of the scheduler (payment timeouts, auto-confirm).
         #[arg(long, default_value_t = 30)]
         tick_seconds: u64,
@@ -95,11 +100,22 @@ enum ScenarioCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Serve { bind, seed, database_url, await_callback, cors_origins, callback_key, tick_seconds } => {
+        Command::Serve {
+            bind,
+            seed,
+            database_url,
+            await_callback,
+            cors_origins,
+            callback_key,
+            dev_identity,
+            tick_seconds,
+        } => {
             tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).with_target(false).init();
+            let in_memory = database_url.is_none();
             let options = serve::ServeOptions {
                 bind,
-                demo: seed == Seed::Demo,
+                demo: seed.unwrap_or(if in_memory { Seed::Demo } else { Seed::None }) == Seed::Demo,
+                dev_identity: dev_identity || in_memory,
                 database_url,
                 await_callback,
                 cors_origins,

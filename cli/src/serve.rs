@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use mallkit_core::Policy;
 use mallkit_core::clock::{IdGen, SequentialIds, SystemClock};
-use mallkit_core::identity::IdentityPolicy;
+use mallkit_core::identity::{Credentials, IdentityPolicy, IdentityProvider, SmsSender};
 use mallkit_core::payment::{PaymentProvider, SimulatedProvider};
-use mallkit_http::{AppParts, DevSms, HttpSettings, SharedStore};
+use mallkit_http::{AppParts, Argon2Credentials, DevSms, DevWechat, HttpSettings, NoSms, NoWechat, SharedStore};
 use mallkit_storage_memory::MemoryStore;
 use mallkit_storage_postgres::{PgSettings, PgStore};
 
@@ -28,8 +28,10 @@ pub struct ServeOptions {
     pub await_callback: bool,
     /// CORS origins.
     pub cors_origins: Vec<String>,
-    /// Callback HMAC key.
-    pub callback_key: String,
+    /// Callback HMAC key; random when `None`.
+    pub callback_key: Option<String>,
+    /// Use the development SMS sink and WeChat-style provider.
+    pub dev_identity: bool,
     /// Seconds between scheduler runs.
     pub tick_seconds: u64,
 }
@@ -78,10 +80,21 @@ pub async fn run(options: ServeOptions) -> Result<(), String> {
     } else {
         Arc::new(SimulatedProvider::instant())
     };
+    let callback_key = options.callback_key.unwrap_or_else(|| {
+        let key = Argon2Credentials::default().new_token();
+        println!("simulated provider callback key (random; set --callback-key to choose one): {key}");
+        key
+    });
     let settings = HttpSettings {
         cors_origins: options.cors_origins,
-        callback_key: options.callback_key.into_bytes(),
+        callback_key: callback_key.into_bytes(),
         ..HttpSettings::default()
+    };
+    let (sms, wechat): (Arc<dyn SmsSender>, Arc<dyn IdentityProvider>) = if options.dev_identity {
+        println!("development identity: SMS codes go to the log; WeChat-style codes `dev:<name>` log in");
+        (Arc::new(DevSms::default()), Arc::new(DevWechat))
+    } else {
+        (Arc::new(NoSms), Arc::new(NoWechat))
     };
     let parts = AppParts {
         store,
@@ -90,7 +103,8 @@ pub async fn run(options: ServeOptions) -> Result<(), String> {
         provider,
         policy: Policy::default(),
         identity: IdentityPolicy::default(),
-        sms: Arc::new(DevSms::default()),
+        sms,
+        wechat,
     };
     let app = mallkit_http::app(parts, &settings);
     if options.demo {

@@ -218,7 +218,8 @@ pub async fn revoking_a_users_sessions_leaves_others_alone<S: IdentityStore + 's
     store.revoke_sessions_of(UserId(7)).await.expect("a user with no sessions");
 }
 
-/// One code per phone: a put replaces it whole.
+/// One code per phone: a put replaces it whole; guesses are counted up to
+/// the limit and no further.
 pub async fn verification_codes_are_replaced_per_phone<S: IdentityStore + 'static>(store: S) {
     let first = VerificationCode {
         phone: "13800000001".into(),
@@ -226,6 +227,8 @@ pub async fn verification_codes_are_replaced_per_phone<S: IdentityStore + 'stati
         sent_at: at(),
         expires_at: at() + Duration::minutes(5),
         attempts: 0,
+        window_started_at: at(),
+        sends_in_window: 1,
     };
     assert_eq!(store.verification_code("13800000001").await.expect("read"), None);
     store.put_verification_code(first.clone()).await.expect("put");
@@ -244,7 +247,18 @@ pub async fn verification_codes_are_replaced_per_phone<S: IdentityStore + 'stati
     let other = VerificationCode { phone: "13800000002".into(), digest: "d3".into(), ..second.clone() };
     store.put_verification_code(other.clone()).await.expect("another phone");
     assert_eq!(store.verification_code("13800000002").await.expect("read"), Some(other));
-    assert_eq!(store.verification_code("13800000001").await.expect("read"), Some(second), "untouched");
+    assert_eq!(store.verification_code("13800000001").await.expect("read"), Some(second.clone()), "untouched");
+
+    // Guesses: each takes one attempt (one conditional update), none past the limit.
+    let used = store.use_code_attempt("13800000001", 5).await.expect("guess").expect("a live code");
+    assert_eq!(used.attempts, 1, "the replacing code starts from no attempts");
+    let mut granted = 0;
+    for _ in 0..8 {
+        granted += usize::from(store.use_code_attempt("13800000001", 5).await.expect("guess").is_some());
+    }
+    assert_eq!(granted, 4, "four attempts remained");
+    assert_eq!(store.verification_code("13800000001").await.expect("read").map(|c| c.attempts), Some(5));
+    assert_eq!(store.use_code_attempt("13900000000", 5).await.expect("no code"), None);
 }
 
 /// Addresses: one default per user, the id stays its owner's, and only the

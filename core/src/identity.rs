@@ -108,8 +108,12 @@ pub struct VerificationCode {
     pub sent_at: DateTime<Utc>,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
-    /// Wrong guesses so far.
+    /// Guesses so far (right or wrong); the code is burnt at the limit.
     pub attempts: u32,
+    /// Start of the current 24-hour sending window for this phone.
+    pub window_started_at: DateTime<Utc>,
+    /// Codes sent to this phone in the current window.
+    pub sends_in_window: u32,
 }
 
 /// A shipping address (seed 001 §3, seed 004 §3).
@@ -192,8 +196,10 @@ pub struct IdentityPolicy {
     pub code_ttl_seconds: i64,
     /// Seconds before another code may be sent to the same phone (default 60).
     pub code_resend_seconds: i64,
-    /// Wrong guesses after which a code is burnt (default 5).
+    /// Guesses after which a code is burnt (default 5).
     pub code_max_attempts: u32,
+    /// Codes one phone may be sent per 24 hours (default 5).
+    pub code_max_sends_per_day: u32,
     /// Addresses a user may keep (default 20).
     pub max_addresses: usize,
 }
@@ -206,6 +212,7 @@ impl Default for IdentityPolicy {
             code_ttl_seconds: 300,
             code_resend_seconds: 60,
             code_max_attempts: 5,
+            code_max_sends_per_day: 5,
             max_addresses: 20,
         }
     }
@@ -256,6 +263,7 @@ pub struct ProfileUpdate {
 /// The identity commands: register, log in, sessions, profile, password,
 /// freeze, addresses.
 pub struct Accounts<S> {
+    dummy_hash: std::sync::OnceLock<String>,
     store: S,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
@@ -380,7 +388,7 @@ impl<S: IdentityStore> Accounts<S> {
         provider: Arc<dyn IdentityProvider>,
         policy: IdentityPolicy,
     ) -> Accounts<S> {
-        Accounts { store, clock, ids, credentials, sms, provider, policy }
+        Accounts { dummy_hash: std::sync::OnceLock::new(), store, clock, ids, credentials, sms, provider, policy }
     }
 
     /// The store, for reads.
@@ -467,9 +475,14 @@ impl<S: IdentityStore> Accounts<S> {
     /// [`MallError::UserFrozen`] for a frozen account with the right password.
     pub async fn login(&self, login: &str, password: &str) -> Result<Tokens, MallError> {
         let user = self.store.user_by_login(login.trim()).await?;
-        let Some(user) = user
-            .filter(|u| !u.password_hash.is_empty() && self.credentials.verify_password(password, &u.password_hash))
-        else {
+        // An unknown login (or one without a password) still costs one
+        // password check, so the answer time does not tell accounts apart.
+        let hash = match &user {
+            Some(u) if !u.password_hash.is_empty() => u.password_hash.as_str(),
+            _ => self.dummy_hash.get_or_init(|| self.credentials.hash_password("mallkit-no-such-account")),
+        };
+        let matches = self.credentials.verify_password(password, hash);
+        let Some(user) = user.filter(|u| matches && !u.password_hash.is_empty()) else {
             return Err(MallError::InvalidCredentials);
         };
         if user.status == UserStatus::Frozen {
@@ -653,29 +666,47 @@ impl<S: IdentityStore> Accounts<S> {
     ///
     /// # Errors
     /// [`MallError::InvalidInput`] naming `phone`;
-    /// [`MallError::CodeSentTooOften`] within the resend interval.
+    /// [`MallError::CodeSentTooOften`] within the resend interval or past
+    /// `code_max_sends_per_day` codes in 24 hours.
     pub async fn send_reset_code(&self, phone: &str) -> Result<(), MallError> {
         validate_phone("phone", phone)?;
         let now = self.clock.now();
-        if let Some(previous) = self.store.verification_code(phone).await?
-            && now < previous.sent_at + Duration::seconds(self.policy.code_resend_seconds)
+        let day = Duration::hours(24);
+        let previous = self.store.verification_code(phone).await?;
+        if let Some(p) = &previous
+            && now < p.sent_at + Duration::seconds(self.policy.code_resend_seconds)
         {
-            let wait = previous.sent_at + Duration::seconds(self.policy.code_resend_seconds) - now;
+            let wait = p.sent_at + Duration::seconds(self.policy.code_resend_seconds) - now;
             return Err(MallError::CodeSentTooOften { retry_after_seconds: wait.num_seconds().max(1) });
         }
-        if self.store.user_by_login(phone).await?.is_none() {
-            return Ok(());
-        }
+        let (window_started_at, sends_in_window) = match &previous {
+            Some(p) if now < p.window_started_at + day => {
+                if p.sends_in_window >= self.policy.code_max_sends_per_day {
+                    let wait = p.window_started_at + day - now;
+                    return Err(MallError::CodeSentTooOften { retry_after_seconds: wait.num_seconds().max(1) });
+                }
+                (p.window_started_at, p.sends_in_window + 1)
+            }
+            _ => (now, 1),
+        };
+        // A phone without an account gets a record too (one nobody can
+        // match: its code is never sent and it is burnt), so the resend
+        // limits answer the same whether or not the phone is registered.
+        let registered = self.store.user_by_login(phone).await?.is_some();
         let code = self.credentials.new_code();
         let record = VerificationCode {
             phone: phone.to_owned(),
-            digest: self.credentials.digest(&code),
+            digest: if registered { self.credentials.digest(&code) } else { self.credentials.new_token() },
             sent_at: now,
             expires_at: now + Duration::seconds(self.policy.code_ttl_seconds),
-            attempts: 0,
+            attempts: if registered { 0 } else { self.policy.code_max_attempts },
+            window_started_at,
+            sends_in_window,
         };
         self.store.put_verification_code(record).await?;
-        self.sms.send_code(phone, &code);
+        if registered {
+            self.sms.send_code(phone, &code);
+        }
         Ok(())
     }
 
@@ -684,26 +715,23 @@ impl<S: IdentityStore> Accounts<S> {
     ///
     /// # Errors
     /// [`MallError::VerificationCodeInvalid`] for a wrong, expired or burnt
-    /// code (a code is burnt after `code_max_attempts` wrong guesses);
+    /// code (a code is burnt after `code_max_attempts` guesses or one use);
     /// [`MallError::InvalidInput`] naming `phone` or `new_password`.
     pub async fn reset_password(&self, phone: &str, code: &str, new: &str) -> Result<(), MallError> {
         validate_phone("phone", phone)?;
         validate_password("new_password", new)?;
         let now = self.clock.now();
-        let Some(mut record) = self.store.verification_code(phone).await? else {
+        // Each guess uses up one attempt atomically, so concurrent guesses
+        // cannot get past the limit.
+        let max = self.policy.code_max_attempts;
+        let Some(record) = self.store.use_code_attempt(phone, max).await? else {
             return Err(MallError::VerificationCodeInvalid);
         };
-        if record.expires_at <= now || record.attempts >= self.policy.code_max_attempts {
+        if record.expires_at <= now || record.digest != self.credentials.digest(code) {
             return Err(MallError::VerificationCodeInvalid);
         }
-        if record.digest != self.credentials.digest(code) {
-            record.attempts += 1;
-            self.store.put_verification_code(record).await?;
-            return Err(MallError::VerificationCodeInvalid);
-        }
-        // Burn the code first: a second use with the same code fails.
-        record.attempts = self.policy.code_max_attempts;
-        self.store.put_verification_code(record).await?;
+        // Burn the code: a second use fails.
+        self.store.put_verification_code(VerificationCode { attempts: max, ..record }).await?;
         let user = self.store.user_by_login(phone).await?.ok_or(MallError::VerificationCodeInvalid)?;
         let hash = self.credentials.hash_password(new);
         self.update_user(user.id, |u| u.password_hash = hash.clone()).await?;

@@ -34,6 +34,9 @@ use crate::pricing::{
 };
 use crate::storage::{Store, Write};
 
+/// The most points one admin adjustment may add or remove.
+pub const MAX_POINTS_ADJUSTMENT: u64 = 1_000_000_000;
+
 /// How many times a command re-runs after a version conflict.
 pub const MAX_RETRIES: u32 = 8;
 
@@ -470,6 +473,38 @@ impl<S: Store> Mall<S> {
         let mut cart = self.store.cart(user).await?;
         cart.user = user;
         cart.set_quantity(sku, quantity);
+        self.store.apply(vec![Write::PutCart(cart.clone())]).await?;
+        Ok(cart)
+    }
+
+    /// Changes one cart line in one write: its units (zero removes it) and/or
+    /// whether it is ticked for checkout. Nothing is saved when either part
+    /// is refused.
+    ///
+    /// # Errors
+    /// As [`Mall::set_cart_quantity`]; [`MallError::NotFound`] when ticking a
+    /// SKU that is not (or no longer) in the cart.
+    pub async fn update_cart_item(
+        &self,
+        user: UserId,
+        sku: SkuId,
+        quantity: Option<u32>,
+        selected: Option<bool>,
+    ) -> Result<Cart, MallError> {
+        let mut cart = self.store.cart(user).await?;
+        cart.user = user;
+        if let Some(quantity) = quantity {
+            if quantity > 0 {
+                check_quantity("quantity", quantity)?;
+                self.sellable(sku).await?;
+            }
+            cart.set_quantity(sku, quantity);
+        }
+        if let Some(selected) = selected
+            && !cart.select(sku, selected)
+        {
+            return Err(MallError::not_found("cart_item", sku));
+        }
         self.store.apply(vec![Write::PutCart(cart.clone())]).await?;
         Ok(cart)
     }
@@ -1246,7 +1281,7 @@ impl<S: Store> Mall<S> {
                     Some(a) if a > max => {
                         return Err(MallError::RefundExceedsRefundable { line_no: r.line_no, requested: a, max });
                     }
-                    Some(a) if !a.is_positive() && !max.is_zero() => {
+                    Some(a) if a.is_negative() || (a.is_zero() && !max.is_zero()) => {
                         return Err(invalid(&format!("lines[{i}].amount"), "must be positive"));
                     }
                     Some(a) => a,
@@ -1530,11 +1565,12 @@ impl<S: Store> Mall<S> {
     /// points adjustment). Returns the ledger row's id.
     ///
     /// # Errors
-    /// [`MallError::InvalidInput`] for zero points,
+    /// [`MallError::InvalidInput`] for zero points or more than
+    /// [`MAX_POINTS_ADJUSTMENT`],
     /// [`MallError::InsufficientPoints`] when removing more than the balance.
     pub async fn adjust_points(&self, user: UserId, points: i64, remark: &str) -> Result<LedgerEntryId, MallError> {
-        if points == 0 {
-            return Err(invalid("points", "must not be zero"));
+        if points == 0 || points.unsigned_abs() > MAX_POINTS_ADJUSTMENT {
+            return Err(invalid("points", &format!("must be non-zero and at most ±{MAX_POINTS_ADJUSTMENT}")));
         }
         let reference = self.ids.next_id();
         let entry =

@@ -375,6 +375,10 @@ pub trait IdentityStore: Send + Sync {
     async fn verification_code(&self, phone: &str) -> Result<Option<VerificationCode>, StoreError>;
     /// Creates or replaces the code of `code.phone`.
     async fn put_verification_code(&self, code: VerificationCode) -> Result<(), StoreError>;
+    /// Uses up one guess of the code of `phone` atomically: when it has
+    /// fewer than `max` attempts, adds one and returns the code (as after
+    /// the increment); otherwise (no code, or burnt) `None`.
+    async fn use_code_attempt(&self, phone: &str, max: u32) -> Result<Option<VerificationCode>, StoreError>;
     /// A user's addresses, by id.
     async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError>;
     /// Creates or replaces an address of `address.user`; when it is the
@@ -584,6 +588,9 @@ impl<T: IdentityStore + ?Sized> IdentityStore for std::sync::Arc<T> {
     }
     async fn put_verification_code(&self, code: VerificationCode) -> Result<(), StoreError> {
         (**self).put_verification_code(code).await
+    }
+    async fn use_code_attempt(&self, phone: &str, max: u32) -> Result<Option<VerificationCode>, StoreError> {
+        (**self).use_code_attempt(phone, max).await
     }
     async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError> {
         (**self).addresses(user).await

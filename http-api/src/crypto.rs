@@ -3,7 +3,7 @@
 //! signatures, an SMS sink and a WeChat-style provider for development.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -14,8 +14,44 @@ use sha2::{Digest, Sha256};
 
 /// argon2id (the crate's default parameters: 19 MiB, 2 passes) for
 /// passwords; 32 random bytes, hex, for tokens; SHA-256 for digests.
-#[derive(Debug, Default)]
-pub struct Argon2Credentials;
+///
+/// A hash takes tens of milliseconds of CPU. At most `max(1, cores - 1)`
+/// run at once (the rest wait their turn), and on a multi-threaded tokio
+/// runtime each runs under `block_in_place`, so a burst of logins never
+/// holds every worker: other requests keep being served.
+#[derive(Debug)]
+pub struct Argon2Credentials {
+    gate: HashGate,
+}
+
+impl Default for Argon2Credentials {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Argon2Credentials { gate: HashGate { free: Mutex::new(cores.saturating_sub(1).max(1)), freed: Condvar::new() } }
+    }
+}
+
+/// A counting gate over the hashes in flight.
+#[derive(Debug)]
+struct HashGate {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl HashGate {
+    fn run<T>(&self, work: impl FnOnce() -> T) -> T {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        drop(free);
+        let out = work();
+        *self.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.freed.notify_one();
+        out
+    }
+}
 
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
@@ -25,18 +61,33 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
+impl Argon2Credentials {
+    /// Runs a hash through the gate, off the async workers where it can.
+    fn hashing<T>(&self, work: impl FnOnce() -> T) -> T {
+        let gated = || self.gate.run(work);
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(gated)
+            }
+            _ => gated(),
+        }
+    }
+}
+
 impl Credentials for Argon2Credentials {
     fn hash_password(&self, password: &str) -> String {
-        match Argon2::default().hash_password(password.as_bytes()) {
+        self.hashing(|| match Argon2::default().hash_password(password.as_bytes()) {
             Ok(hash) => hash.to_string(),
             // Only a parameter error can land here; store no usable hash.
             Err(_) => String::new(),
-        }
+        })
     }
 
     fn verify_password(&self, password: &str, hash: &str) -> bool {
-        PasswordHash::new(hash)
-            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        self.hashing(|| {
+            PasswordHash::new(hash)
+                .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        })
     }
 
     fn new_token(&self) -> String {
@@ -84,6 +135,27 @@ impl IdentityProvider for DevWechat {
         let name = code.strip_prefix("dev:")?;
         let ok = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         ok.then(|| format!("dev-{name}"))
+    }
+}
+
+/// No SMS gateway: codes are not sent (and not logged); forgot-password
+/// cannot complete. Used when the development sink is not enabled.
+#[derive(Debug, Default)]
+pub struct NoSms;
+
+impl SmsSender for NoSms {
+    fn send_code(&self, phone: &str, _code: &str) {
+        tracing::warn!(phone, "no SMS gateway is configured: the verification code was not sent");
+    }
+}
+
+/// No WeChat-style login: every code is refused.
+#[derive(Debug, Default)]
+pub struct NoWechat;
+
+impl IdentityProvider for NoWechat {
+    fn open_id(&self, _code: &str) -> Option<String> {
+        None
     }
 }
 

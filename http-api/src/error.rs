@@ -64,6 +64,8 @@ pub enum ApiError {
     BadSignature,
     /// The request took longer than the server's timeout.
     Timeout,
+    /// A bug: a handler panicked (caught, logged, answered 500).
+    Internal,
 }
 
 impl From<MallError> for ApiError {
@@ -155,6 +157,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused | ApiError::IdempotencyInProgress => (S::CONFLICT, code::CONFLICT),
             ApiError::BadSignature => (S::UNAUTHORIZED, code::UNAUTHENTICATED),
             ApiError::Timeout => (S::REQUEST_TIMEOUT, code::UNAVAILABLE),
+            ApiError::Internal => (S::INTERNAL_SERVER_ERROR, code::INTERNAL),
             ApiError::Domain(e) => match e {
                 MallError::InvalidInput { .. } | MallError::Catalog(_) | MallError::Template(_) => {
                     (S::BAD_REQUEST, code::BAD_REQUEST)
@@ -188,6 +191,7 @@ impl ApiError {
             ApiError::IdempotencyInProgress => "idempotency_key_in_progress",
             ApiError::BadSignature => "bad_signature",
             ApiError::Timeout => "request_timeout",
+            ApiError::Internal => "internal_error",
         }
     }
 
@@ -224,6 +228,7 @@ impl ApiError {
             ApiError::IdempotencyInProgress => "a request with this Idempotency-Key is still running".to_owned(),
             ApiError::BadSignature => "the callback signature does not match".to_owned(),
             ApiError::Timeout => "the request took too long".to_owned(),
+            ApiError::Internal => "internal error".to_owned(),
         }
     }
 
@@ -277,6 +282,7 @@ impl ApiError {
             "idempotency_key_in_progress" => "相同幂等键的请求正在处理",
             "bad_signature" => "签名校验失败",
             "request_timeout" => "请求超时",
+            "internal_error" => "服务器内部错误",
             "storage_error" => "服务暂不可用",
             _ => "请求失败",
         };
@@ -316,17 +322,23 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             ApiError::TooLarge { limit: crate::BODY_LIMIT_BYTES }
         }
         None if response.status() == StatusCode::REQUEST_TIMEOUT => ApiError::Timeout,
+        None if response.status() == StatusCode::INTERNAL_SERVER_ERROR => ApiError::Internal,
         None => return response,
     };
     let (status, code) = error.status();
-    if status.is_server_error() {
-        tracing::error!(kind = error.kind(), detail = %error.detail(), "request failed");
-    }
-    let message = if english { error.detail() } else { error.message_zh() };
+    // A server-side failure's text (database messages, constraint names)
+    // stays in the log; the client gets the kind and the request id.
+    let detail = if status.is_server_error() {
+        tracing::error!(kind = error.kind(), detail = %error.detail(), request_id, "request failed");
+        format!("{}; the server log has the details under request id {request_id}", error.kind().replace('_', " "))
+    } else {
+        error.detail()
+    };
+    let message = if english { detail.clone() } else { error.message_zh() };
     let body = ErrorBody {
         code,
         message,
-        error: ErrorDetail { kind: error.kind().to_owned(), detail: error.detail(), field: error.field() },
+        error: ErrorDetail { kind: error.kind().to_owned(), detail, field: error.field() },
         request_id,
     };
     let bytes = serde_json::to_vec(&body).unwrap_or_default();

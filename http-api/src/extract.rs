@@ -3,7 +3,7 @@
 //! `Idempotency-Key` header.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use mallkit_core::MallError;
@@ -68,7 +68,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
-/// A path parameter (an id); a bad one is a 400 naming `id`.
+/// A path parameter (an id); a bad one is a 400 naming the parameter.
 #[derive(Debug)]
 pub struct Param<T>(pub T);
 
@@ -78,23 +78,33 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Param<T
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(Param(value)),
-            Err(e) => Err(ApiError::Decode { field: "path".into(), message: e.body_text() }),
+            Err(e) => {
+                // Our routes take one parameter: name it.
+                let name = match RawPathParams::from_request_parts(parts, state).await {
+                    Ok(params) => params.iter().next().map(|(k, _)| k.to_owned()),
+                    Err(_) => None,
+                };
+                Err(ApiError::Decode { field: name.unwrap_or_else(|| "path".into()), message: e.body_text() })
+            }
         }
     }
 }
 
-/// Query parameters; a bad one is a 400 naming it.
+/// Query parameters; a bad one is a 400 naming it (unknown ones too).
 #[derive(Debug)]
 pub struct Params<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Params<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        match Query::<T>::from_request_parts(parts, state).await {
-            Ok(Query(value)) => Ok(Params(value)),
-            Err(e) => Err(ApiError::Decode { field: "query".into(), message: e.body_text() }),
-        }
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Params).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { "query".to_owned() } else { path };
+            ApiError::Decode { field, message: e.into_inner().to_string() }
+        })
     }
 }
 

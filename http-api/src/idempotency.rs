@@ -18,8 +18,12 @@ use crate::envelope::Envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::IdempotencyKey;
 
-/// Seconds after which an unfinished claim (its process died) may be taken over.
-const STALE_AFTER_SECONDS: i64 = 60;
+/// Seconds after which an unfinished claim may be taken over (24 hours).
+/// A claim stays unfinished when its process died or its request timed out,
+/// possibly after the work committed; taking it over sooner could do the
+/// work twice, so until then the key answers 409 in progress and the client
+/// uses a new key.
+const STALE_AFTER_SECONDS: i64 = 24 * 3600;
 
 fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
     let mut response = (status, body).into_response();

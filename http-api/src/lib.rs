@@ -23,10 +23,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
 use mallkit_core::clock::{Clock, IdGen};
-use mallkit_core::identity::{Accounts, IdentityPolicy};
+use mallkit_core::identity::{Accounts, IdentityPolicy, IdentityProvider, SmsSender};
 use mallkit_core::payment::PaymentProvider;
 use mallkit_core::storage::{IdempotencyStore, IdentityStore, Store};
 use mallkit_core::{Mall, Policy};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -45,7 +46,7 @@ pub mod extract;
 mod idempotency;
 mod routes;
 
-pub use crypto::{Argon2Credentials, DevSms, DevWechat};
+pub use crypto::{Argon2Credentials, DevSms, DevWechat, NoSms, NoWechat};
 
 /// Largest request body accepted, bytes (64 KiB).
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
@@ -92,8 +93,10 @@ pub struct AppParts {
     pub policy: Policy,
     /// Identity policy.
     pub identity: IdentityPolicy,
-    /// SMS codes go here.
-    pub sms: Arc<DevSms>,
+    /// Where forgot-password codes are sent ([`DevSms`] in development, [`NoSms`] when none is configured).
+    pub sms: Arc<dyn SmsSender>,
+    /// WeChat-style code login ([`DevWechat`] in development, [`NoWechat`] when none is configured).
+    pub wechat: Arc<dyn IdentityProvider>,
 }
 
 /// Shared state of the routes.
@@ -106,8 +109,6 @@ pub struct AppState {
     pub store: SharedStore,
     /// The clock.
     pub clock: Arc<dyn Clock>,
-    /// The development SMS sink.
-    pub sms: Arc<DevSms>,
     /// Callback HMAC key.
     pub callback_key: Vec<u8>,
 }
@@ -117,23 +118,14 @@ pub type App = Arc<AppState>;
 
 /// Builds the state.
 pub fn app(parts: AppParts, settings: &HttpSettings) -> App {
-    let AppParts { store, clock, ids, provider, policy, identity, sms } = parts;
-    let credentials = Arc::new(Argon2Credentials);
-    let accounts = Accounts::new(
-        store.clone(),
-        clock.clone(),
-        ids.clone(),
-        credentials,
-        sms.clone(),
-        Arc::new(DevWechat),
-        identity,
-    );
+    let AppParts { store, clock, ids, provider, policy, identity, sms, wechat } = parts;
+    let credentials = Arc::new(Argon2Credentials::default());
+    let accounts = Accounts::new(store.clone(), clock.clone(), ids.clone(), credentials, sms, wechat, identity);
     Arc::new(AppState {
         mall: Mall::new(store.clone(), clock.clone(), ids, provider, policy),
         accounts,
         store,
         clock,
-        sms,
         callback_key: settings.callback_key.clone(),
     })
 }
@@ -223,6 +215,7 @@ pub fn router(app: App, settings: &HttpSettings) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
+        .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

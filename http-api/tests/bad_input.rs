@@ -225,20 +225,23 @@ async fn bad_input_is_refused_by_name_and_writes_nothing() {
     }
 
     // Bad paths and queries.
-    for (path, status) in [
-        ("/api/v1/orders/abc", 400),
-        ("/api/v1/orders/-1", 400),
-        ("/api/v1/orders/99999999", 404),
-        ("/api/v1/orders?page=0", 400),
-        ("/api/v1/orders?page_size=101", 400),
-        ("/api/v1/orders?status=lost", 400),
-        ("/api/v1/products?sort=random", 400),
-        ("/api/v1/products?min_price=1.234", 400),
-        ("/api/v1/nowhere", 404),
+    for (path, status, field) in [
+        ("/api/v1/orders/abc", 400, "id"),
+        ("/api/v1/orders/-1", 400, "id"),
+        ("/api/v1/orders/99999999", 404, ""),
+        ("/api/v1/orders?page=0", 400, "page"),
+        ("/api/v1/orders?page=abc", 400, "page"),
+        ("/api/v1/orders?page_size=101", 400, "page_size"),
+        ("/api/v1/orders?status=lost", 400, "status"),
+        ("/api/v1/orders?colour=red", 400, "colour"),
+        ("/api/v1/products?sort=random", 400, "sort"),
+        ("/api/v1/products?min_price=1.234", 400, "min_price"),
+        ("/api/v1/nowhere", 404, ""),
     ] {
         let r = s.get(path, Some(&token)).await;
         assert_eq!(r.status, status, "GET {path}: {}", r.body);
         assert!(r.body["error"]["type"].is_string(), "GET {path}: {}", r.body);
+        assert_eq!(r.field(), field, "GET {path}: {}", r.body);
     }
 
     // An oversized body (over 64 KiB) and a wrong content type.
@@ -353,4 +356,79 @@ async fn one_idempotency_key_one_order() {
     }
     assert_eq!(numbers.len(), 1, "one payment: {numbers:?}");
     assert_eq!(s.provider.refunded_total(), mallkit_core::Money::ZERO);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_leave_nothing_half_done() {
+    let s = support::start(false).await;
+    let token = s.login("alice", "pass1234").await;
+    let admin = s.login("root", "pass1234").await;
+    let address = s.add_address(&token, "Alice").await;
+
+    // A cart update that fails in its second half saves nothing of its first.
+    s.post("/api/v1/cart/items", Some(&token), json!({"sku_id": 12, "quantity": 2})).await.data();
+    let r = s.send("PUT", "/api/v1/cart/items/11", Some(&token), Some(json!({"quantity": 0, "selected": true}))).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r =
+        s.send("PUT", "/api/v1/cart/items/12", Some(&token), Some(json!({"quantity": 5000, "selected": false}))).await;
+    assert_eq!((r.status, r.field()), (400, "quantity"));
+    let cart = s.get("/api/v1/cart", Some(&token)).await;
+    assert_eq!(
+        (cart.data()["items"][0]["quantity"].as_u64(), cart.data()["items"][0]["selected"].as_bool()),
+        (Some(2), Some(true))
+    );
+
+    // An idempotent retry replays the order even after its address is gone.
+    let body = format!(r#"{{"items": [{{"sku_id": 12, "quantity": 1}}], "coupon_ids": [], "address_id": {address}}}"#);
+    let first = s.raw("POST", "/api/v1/orders", Some(&token), &body, &[("Idempotency-Key", "addr-1")]).await;
+    s.send("DELETE", &format!("/api/v1/addresses/{address}"), Some(&token), None).await.data();
+    let again = s.raw("POST", "/api/v1/orders", Some(&token), &body, &[("Idempotency-Key", "addr-1")]).await;
+    assert_eq!(again.data(), first.data());
+
+    // Absurd point adjustments are refused by name, not by a crash.
+    let alice_id = s.get("/api/v1/users/me", Some(&token)).await.data()["id"].as_u64().unwrap();
+    for points in [i64::MAX, i64::MIN, 1_000_000_001] {
+        let r = s
+            .post(
+                "/api/v1/admin/points/adjust",
+                Some(&admin),
+                json!({"user_id": alice_id, "points": points, "remark": "x"}),
+            )
+            .await;
+        assert_eq!((r.status, r.field()), (400, "points"), "{points}: {}", r.body);
+    }
+
+    // A line paid wholly by a coupon refunds nothing: a negative amount is refused.
+    let cash = json!({"title": "无门槛500", "kind": "cash", "amount": 500, "scope": {"type": "all"}, "validity": {"type": "days_after_claim", "days": 7}});
+    let template = s.post("/api/v1/admin/coupon-templates", Some(&admin), cash).await.data()["id"].as_u64().unwrap();
+    let coupon =
+        s.post(&format!("/api/v1/coupons/templates/{template}/claim"), Some(&token), json!({})).await.data()["id"]
+            .as_u64()
+            .unwrap();
+    s.add_address(&token, "Alice").await;
+    let free = s
+        .post("/api/v1/orders", Some(&token), json!({"items": [{"sku_id": 12, "quantity": 1}], "coupon_ids": [coupon]}))
+        .await;
+    let order = &free.data()["orders"][0];
+    assert_eq!(support::yuan(&order["payable"]), support::money("0.00"));
+    let order_id = order["id"].as_u64().unwrap();
+    s.post("/api/v1/payments", Some(&token), json!({"order_ids": [order_id]})).await.data();
+    let negative = json!({"order_id": order_id, "kind": "refund_only", "lines": [{"line_no": 1, "quantity": 1, "amount": -5}], "reason": "x"});
+    let r = s.post("/api/v1/after-sales", Some(&token), negative).await;
+    assert_eq!((r.status, r.field()), (400, "lines[0].amount"), "{}", r.body);
+    assert_eq!(s.get("/api/v1/after-sales", Some(&token)).await.data()["total"], 0);
+
+    // Staff who shop read their own orders through the customer endpoint, and only those.
+    let staff = s.login("xiaomi", "pass1234").await;
+    s.add_address(&staff, "店长").await;
+    let own = s
+        .post("/api/v1/orders", Some(&staff), json!({"items": [{"sku_id": 12, "quantity": 1}], "coupon_ids": []}))
+        .await;
+    let own_id = own.data()["orders"][0]["id"].as_u64().unwrap();
+    assert_eq!(s.get(&format!("/api/v1/orders/{own_id}"), Some(&staff)).await.status, 200);
+    assert_eq!(
+        s.get(&format!("/api/v1/orders/{order_id}"), Some(&admin)).await.status,
+        404,
+        "admins use the back office"
+    );
 }

@@ -212,7 +212,12 @@ async fn sessions_refresh_logout_and_reset() {
     s.post("/api/v1/auth/password/forgot", None, json!({"phone": "13800000001"})).await.data();
     let again = s.post("/api/v1/auth/password/forgot", None, json!({"phone": "13800000001"})).await;
     assert_eq!((again.status, again.kind()), (429, "too_many_requests"));
-    let code = s.app.sms.last_code("13800000001").unwrap();
+    // A phone without an account answers exactly the same.
+    s.post("/api/v1/auth/password/forgot", None, json!({"phone": "13900000009"})).await.data();
+    let unknown = s.post("/api/v1/auth/password/forgot", None, json!({"phone": "13900000009"})).await;
+    assert_eq!((unknown.status, unknown.kind()), (429, "too_many_requests"));
+    assert_eq!(s.sms.last_code("13900000009"), None, "and gets no SMS");
+    let code = s.sms.last_code("13800000001").unwrap();
     let bad = s
         .post(
             "/api/v1/auth/password/reset",

@@ -161,6 +161,16 @@ impl IdentityStore for MemoryStore {
         Ok(())
     }
 
+    async fn use_code_attempt(&self, phone: &str, max: u32) -> Result<Option<VerificationCode>, StoreError> {
+        Ok(self.with_identity(|s| match s.codes.get_mut(phone) {
+            Some(code) if code.attempts < max => {
+                code.attempts += 1;
+                Some(code.clone())
+            }
+            _ => None,
+        }))
+    }
+
     async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError> {
         Ok(self.with_identity(|s| s.addresses.values().filter(|a| a.user == user).cloned().collect()))
     }

@@ -152,6 +152,8 @@ fn code(r: &PgRow) -> Result<VerificationCode, StoreError> {
         sent_at: get(r, "sent_at")?,
         expires_at: get(r, "expires_at")?,
         attempts: u32_of(get(r, "attempts")?)?,
+        window_started_at: get(r, "window_started_at")?,
+        sends_in_window: u32_of(get(r, "sends_in_window")?)?,
     })
 }
 
@@ -445,19 +447,36 @@ impl IdentityStore for PgStore {
         row.as_ref().map(code).transpose()
     }
 
+    async fn use_code_attempt(&self, phone: &str, max: u32) -> Result<Option<VerificationCode>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE verification_codes SET attempts = attempts + 1 WHERE phone = $1 AND attempts < $2 RETURNING *",
+        )
+        .bind(phone)
+        .bind(i32_of(max)?)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(code).transpose()
+    }
+
     async fn put_verification_code(&self, code: VerificationCode) -> Result<(), StoreError> {
         let attempts = i32_of(code.attempts)?;
+        let sends = i32_of(code.sends_in_window)?;
         self.retrying(|| async {
             sqlx::query(
-                "INSERT INTO verification_codes (phone, digest, sent_at, expires_at, attempts)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (phone) DO UPDATE SET digest = $2, sent_at = $3, expires_at = $4, attempts = $5",
+                "INSERT INTO verification_codes (phone, digest, sent_at, expires_at, attempts, window_started_at,
+                     sends_in_window)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (phone) DO UPDATE SET digest = $2, sent_at = $3, expires_at = $4, attempts = $5,
+                     window_started_at = $6, sends_in_window = $7",
             )
             .bind(&code.phone)
             .bind(&code.digest)
             .bind(code.sent_at)
             .bind(code.expires_at)
             .bind(attempts)
+            .bind(code.window_started_at)
+            .bind(sends)
             .execute(self.pool())
             .await?;
             Ok(())

@@ -137,14 +137,7 @@ pub async fn update_item(
             message: "give quantity or selected".into(),
         });
     }
-    let mut cart = None;
-    if let Some(quantity) = r.quantity {
-        cart = Some(app.mall.set_cart_quantity(caller.user.id, sku, quantity).await?);
-    }
-    if let Some(selected) = r.selected {
-        cart = Some(app.mall.select_cart_item(caller.user.id, sku, selected).await?);
-    }
-    let cart = cart.unwrap_or_default();
+    let cart = app.mall.update_cart_item(caller.user.id, sku, r.quantity, r.selected).await?;
     Ok(Data(view(&app, cart).await?))
 }
 

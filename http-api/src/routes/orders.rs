@@ -150,13 +150,15 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let request = body.to_request()?;
     let user = caller.user.id;
-    let address = match body.address_id {
-        Some(id) => app.accounts.address(user, id).await?,
-        None => app.accounts.addresses(user).await?.into_iter().find(|a| a.is_default).ok_or_else(|| {
-            ApiError::Decode { field: "address_id".into(), message: "add a shipping address first".into() }
-        })?,
-    };
+    // The address is resolved inside the idempotent work: a retry replays
+    // the first answer even if the address was edited or deleted since.
     idempotency::once(&app, user, key, "orders", &body, async {
+        let address = match body.address_id {
+            Some(id) => app.accounts.address(user, id).await?,
+            None => app.accounts.addresses(user).await?.into_iter().find(|a| a.is_default).ok_or_else(|| {
+                ApiError::Decode { field: "address_id".into(), message: "add a shipping address first".into() }
+            })?,
+        };
         Ok(app.mall.checkout_to(user, &request, Some(address.snapshot())).await?)
     })
     .await
@@ -177,12 +179,13 @@ pub async fn list(
     Ok(Data(page.page(orders)?))
 }
 
-/// One order with its lines, allocations, coupons and status history.
+/// One of the caller's own orders with its lines, allocations, coupons and
+/// status history (staff use the back-office list).
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
     params(("id" = u64, Path, description = "Order id")),
     responses((status = 200, body = Envelope<Order>), AuthErrors))]
 pub async fn detail(State(app): State<App>, caller: Caller, Param(id): Param<OrderId>) -> ApiResult<Data<Order>> {
-    Ok(Data(app.mall.order(caller.actor(), id).await?))
+    Ok(Data(app.mall.order(mallkit_core::order::Actor::Buyer(caller.user.id), id).await?))
 }
 
 /// Cancels an unpaid order, or a paid one before shipping (full refund).

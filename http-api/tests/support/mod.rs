@@ -24,6 +24,7 @@ pub struct Server {
     pub app: App,
     pub store: MemoryStore,
     pub provider: Arc<SimulatedProvider>,
+    pub sms: Arc<DevSms>,
     pub client: reqwest::Client,
 }
 
@@ -56,6 +57,7 @@ pub async fn start(await_callback: bool) -> Server {
     let provider =
         Arc::new(if await_callback { SimulatedProvider::awaiting_callback() } else { SimulatedProvider::instant() });
     let settings = HttpSettings { callback_key: CALLBACK_KEY.to_vec(), ..HttpSettings::default() };
+    let sms = Arc::new(DevSms::default());
     let parts = AppParts {
         store: Arc::new(store.clone()),
         clock: Arc::new(SystemClock),
@@ -63,7 +65,8 @@ pub async fn start(await_callback: bool) -> Server {
         provider: provider.clone(),
         policy: Policy::default(),
         identity: IdentityPolicy::default(),
-        sms: Arc::new(DevSms::default()),
+        sms: sms.clone(),
+        wechat: Arc::new(mallkit_http::DevWechat),
     };
     let app = mallkit_http::app(parts, &settings);
     seed(&app).await;
@@ -71,7 +74,7 @@ pub async fn start(await_callback: bool) -> Server {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = mallkit_http::router(app.clone(), &settings);
     tokio::spawn(async move { axum::serve(listener, router).await });
-    Server { base, app, store, provider, client: reqwest::Client::new() }
+    Server { base, app, store, provider, sms, client: reqwest::Client::new() }
 }
 
 async fn seed(app: &App) {

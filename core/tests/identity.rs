@@ -1,0 +1,143 @@
+//! Identity rules over the in-memory store with a manual clock: the
+//! forgot-password code's limits, and answers that do not tell registered
+//! phones or logins apart.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, TimeZone, Utc};
+use mallkit_core::MallError;
+use mallkit_core::clock::{ManualClock, SequentialIds};
+use mallkit_core::identity::{Accounts, Credentials, IdentityPolicy, IdentityProvider, Registration, SmsSender};
+use mallkit_storage_memory::MemoryStore;
+
+/// Plain-text "hashes" and predictable tokens; counts password checks.
+#[derive(Default)]
+struct Fake {
+    checks: Mutex<u32>,
+    next: Mutex<u32>,
+}
+
+impl Credentials for Fake {
+    fn hash_password(&self, password: &str) -> String {
+        format!("plain:{password}")
+    }
+    fn verify_password(&self, password: &str, hash: &str) -> bool {
+        *self.checks.lock().expect("lock") += 1;
+        hash == format!("plain:{password}")
+    }
+    fn new_token(&self) -> String {
+        let mut n = self.next.lock().expect("lock");
+        *n += 1;
+        format!("token-{n}")
+    }
+    fn new_code(&self) -> String {
+        "123456".into()
+    }
+    fn digest(&self, secret: &str) -> String {
+        format!("d:{secret}")
+    }
+}
+
+#[derive(Default)]
+struct Outbox(Mutex<Vec<String>>);
+
+impl SmsSender for Outbox {
+    fn send_code(&self, phone: &str, _code: &str) {
+        self.0.lock().expect("lock").push(phone.to_owned());
+    }
+}
+
+struct NoWechat;
+
+impl IdentityProvider for NoWechat {
+    fn open_id(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+struct World {
+    accounts: Accounts<MemoryStore>,
+    clock: Arc<ManualClock>,
+    credentials: Arc<Fake>,
+    outbox: Arc<Outbox>,
+}
+
+async fn world() -> World {
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).single().expect("time")));
+    let credentials = Arc::new(Fake::default());
+    let outbox = Arc::new(Outbox::default());
+    let accounts = Accounts::new(
+        MemoryStore::new(),
+        clock.clone(),
+        Arc::new(SequentialIds::starting_at(1)),
+        credentials.clone(),
+        outbox.clone(),
+        Arc::new(NoWechat),
+        IdentityPolicy::default(),
+    );
+    let registration = Registration {
+        username: "alice".into(),
+        password: "pass1234".into(),
+        phone: Some("13800000001".into()),
+        ..Registration::default()
+    };
+    accounts.register(registration).await.expect("register");
+    World { accounts, clock, credentials, outbox }
+}
+
+fn kind(r: Result<(), MallError>) -> &'static str {
+    r.err().map_or("ok", |e| e.kind())
+}
+
+#[tokio::test]
+async fn a_code_allows_five_guesses_and_five_sends_a_day() {
+    let w = world().await;
+    let phone = "13800000001";
+    w.accounts.send_reset_code(phone).await.expect("send");
+    for _ in 0..5 {
+        assert_eq!(kind(w.accounts.reset_password(phone, "000000", "fresh2024").await), "verification_code_invalid");
+    }
+    // The right code after five wrong guesses is refused: the code is burnt.
+    assert_eq!(kind(w.accounts.reset_password(phone, "123456", "fresh2024").await), "verification_code_invalid");
+
+    // Four more sends, a minute apart; the sixth in 24 hours is refused.
+    for _ in 0..4 {
+        w.clock.advance(Duration::seconds(61));
+        w.accounts.send_reset_code(phone).await.expect("send");
+    }
+    w.clock.advance(Duration::seconds(61));
+    match w.accounts.send_reset_code(phone).await {
+        Err(MallError::CodeSentTooOften { retry_after_seconds }) => {
+            assert_eq!(retry_after_seconds, 24 * 3600 - 5 * 61, "until the window that opened at the first send ends");
+        }
+        other => panic!("expected too many sends, got {other:?}"),
+    }
+    assert_eq!(w.outbox.0.lock().expect("lock").len(), 5);
+    // The last code sent still works, once.
+    w.accounts.reset_password(phone, "123456", "fresh2024").await.expect("reset");
+    assert_eq!(kind(w.accounts.reset_password(phone, "123456", "other2024").await), "verification_code_invalid");
+    w.accounts.login("alice", "fresh2024").await.expect("new password");
+    // A day later the window starts again.
+    w.clock.advance(Duration::hours(24));
+    w.accounts.send_reset_code(phone).await.expect("a new day");
+}
+
+#[tokio::test]
+async fn unknown_phones_and_logins_answer_like_known_ones() {
+    let w = world().await;
+    for phone in ["13800000001", "13900000009"] {
+        w.accounts.send_reset_code(phone).await.expect("first send");
+        assert_eq!(kind(w.accounts.send_reset_code(phone).await), "too_many_requests", "{phone}");
+    }
+    assert_eq!(w.outbox.0.lock().expect("lock").as_slice(), ["13800000001"], "no SMS to a phone without an account");
+    assert_eq!(
+        kind(w.accounts.reset_password("13900000009", "123456", "fresh2024").await),
+        "verification_code_invalid"
+    );
+
+    let before = *w.credentials.checks.lock().expect("lock");
+    assert_eq!(w.accounts.login("nobody", "pass1234").await.err().map(|e| e.kind()), Some("invalid_credentials"));
+    assert_eq!(w.accounts.login("alice", "wrong123").await.err().map(|e| e.kind()), Some("invalid_credentials"));
+    let after = *w.credentials.checks.lock().expect("lock");
+    assert_eq!(after - before, 2, "an unknown login costs a password check too");
+}
