@@ -78,7 +78,7 @@ impl CouponKind {
 /// Which lines a coupon applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "type", content = "ids", rename_all = "snake_case")]
+#[serde(tag = "type", content = "ids", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CouponScope {
     /// Every line.
     All,
@@ -121,7 +121,7 @@ impl CouponScope {
 /// When a claimed coupon can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Validity {
     /// A fixed window, both ends included.
     Window {

@@ -194,6 +194,7 @@ impl PointsPolicy {
 /// (seed 001 VIP levels, seed 004 member levels).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Tier {
     /// Level number, 0 for the base tier (seed 004 `level`).
     pub level: u32,

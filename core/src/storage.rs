@@ -288,9 +288,10 @@ pub trait CartStore: Send + Sync {
 pub trait OrderStore: Send + Sync {
     /// An order.
     async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError>;
-    /// A user's orders, newest first.
+    /// A user's orders, newest first (by creation time, then id: with several
+    /// processes on one database, ids do not follow time).
     async fn orders_of_user(&self, user: UserId) -> Result<Vec<Order>, StoreError>;
-    /// A merchant's orders, newest first (the back office's order list).
+    /// A merchant's orders, newest first by creation time, then id (the back office's order list).
     async fn orders_of_merchant(&self, merchant: MerchantId) -> Result<Vec<Order>, StoreError>;
     /// The orders of one checkout, by id.
     async fn orders_of_checkout(&self, checkout: CheckoutId) -> Result<Vec<Order>, StoreError>;
@@ -316,7 +317,7 @@ pub trait AfterSalesStore: Send + Sync {
     async fn after_sale(&self, id: AfterSaleId) -> Result<Option<AfterSale>, StoreError>;
     /// The cases of an order, by id.
     async fn after_sales_of_order(&self, order: OrderId) -> Result<Vec<AfterSale>, StoreError>;
-    /// The cases of a merchant's orders, newest first (the back office's queue).
+    /// The cases of a merchant's orders, newest first by creation time, then id (the back office's queue).
     async fn after_sales_of_merchant(&self, merchant: MerchantId) -> Result<Vec<AfterSale>, StoreError>;
 }
 

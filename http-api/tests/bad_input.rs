@@ -432,3 +432,28 @@ async fn refusals_leave_nothing_half_done() {
         "admins use the back office"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_fields_inside_core_shapes_are_refused() {
+    let s = support::start(false).await;
+    let admin = s.login("root", "pass1234").await;
+    let tier = json!({"level": 4, "name": "钻石会员", "min_points": 20000, "bogus": 1});
+    let r = s.send("PUT", "/api/v1/admin/tiers/4", Some(&admin), Some(tier)).await;
+    assert_eq!((r.status, r.field()), (400, "bogus"), "{}", r.body);
+    for (body, field) in [
+        (
+            json!({"title": "t", "kind": "cash", "amount": 1, "scope": {"type": "all", "x": 1}, "validity": {"type": "days_after_claim", "days": 7}}),
+            "scope.x",
+        ),
+        (
+            json!({"title": "t", "kind": "cash", "amount": 1, "scope": {"type": "all"}, "validity": {"type": "days_after_claim", "days": 7, "x": 1}}),
+            "validity.x",
+        ),
+    ] {
+        let r = s.post("/api/v1/admin/coupon-templates", Some(&admin), body.clone()).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert!(r.field().starts_with(field.split('.').next().unwrap()), "{body}: {}", r.body);
+    }
+    assert_eq!(s.get("/api/v1/admin/tiers", Some(&admin)).await.data().as_array().unwrap().len(), 1);
+    assert_eq!(s.get("/api/v1/admin/coupon-templates", Some(&admin)).await.data()["total"], 1);
+}

@@ -195,10 +195,15 @@ impl OrderStore for PgStore {
         Ok(self.orders_where("SELECT * FROM orders WHERE id = $1", i64_of(id.0)).await?.pop())
     }
     async fn orders_of_user(&self, user: UserId) -> Result<Vec<Order>, StoreError> {
-        self.orders_where("SELECT * FROM orders WHERE user_id = $1 ORDER BY id DESC", i64_of(user.0)).await
+        self.orders_where("SELECT * FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC", i64_of(user.0))
+            .await
     }
     async fn orders_of_merchant(&self, merchant: MerchantId) -> Result<Vec<Order>, StoreError> {
-        self.orders_where("SELECT * FROM orders WHERE merchant_id = $1 ORDER BY id DESC", i64_of(merchant.0)).await
+        self.orders_where(
+            "SELECT * FROM orders WHERE merchant_id = $1 ORDER BY created_at DESC, id DESC",
+            i64_of(merchant.0),
+        )
+        .await
     }
     async fn orders_of_checkout(&self, checkout: CheckoutId) -> Result<Vec<Order>, StoreError> {
         self.orders_where("SELECT * FROM orders WHERE checkout_id = $1 ORDER BY id", i64_of(checkout.0)).await
@@ -383,7 +388,7 @@ impl AfterSalesStore for PgStore {
         self.after_sales_where("SELECT * FROM after_sales WHERE order_id = $1 ORDER BY id", i64_of(order.0)).await
     }
     async fn after_sales_of_merchant(&self, merchant: MerchantId) -> Result<Vec<AfterSale>, StoreError> {
-        let sql = "SELECT * FROM after_sales WHERE merchant_id = $1 ORDER BY id DESC";
+        let sql = "SELECT * FROM after_sales WHERE merchant_id = $1 ORDER BY created_at DESC, id DESC";
         self.after_sales_where(sql, i64_of(merchant.0)).await
     }
 }
