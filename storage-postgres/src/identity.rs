@@ -27,7 +27,9 @@ use mallkit_core::ids::{AddressId, MerchantId, SessionId, UserId};
 use mallkit_core::storage::{
     GuardFailure, IdempotencyClaim, IdempotencyStore, IdentityStore, StoreError, StoredResponse,
 };
-use sqlx::postgres::PgRow;
+use sqlx::Postgres;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
 
 use crate::codec::{backend, get, i32_of, i64_of, id_of, name, parse, u32_of};
 use crate::writes::{Stop, retryable};
@@ -174,14 +176,13 @@ fn address(r: &PgRow) -> Result<Address, StoreError> {
 
 // ---- one run of each write ----
 
-impl PgStore {
-    async fn insert_user_once(&self, u: &User) -> Result<(), Stop> {
-        sqlx::query(
-            "INSERT INTO users (id, username, phone, email, wechat_openid, nickname, avatar, password_hash, role,
-                 merchant_id, status, created_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)",
-        )
-        .bind(i64_of(u.id.0))
+/// Binds a user's columns from `username` to `created_at`, in table order,
+/// after whatever the statement bound before them.
+fn bind_user<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    u: &'q User,
+) -> Result<Query<'q, Postgres, PgArguments>, Stop> {
+    Ok(query
         .bind(&u.username)
         .bind(&u.phone)
         .bind(&u.email)
@@ -192,36 +193,31 @@ impl PgStore {
         .bind(name(&u.role)?)
         .bind(u.merchant.map(|m| i64_of(m.0)))
         .bind(name(&u.status)?)
-        .bind(u.created_at)
-        .execute(self.pool())
-        .await
-        .map_err(|e| user_write_error(e, u))?;
+        .bind(u.created_at))
+}
+
+impl PgStore {
+    async fn insert_user_once(&self, u: &User) -> Result<(), Stop> {
+        let insert = sqlx::query(
+            "INSERT INTO users (id, username, phone, email, wechat_openid, nickname, avatar, password_hash, role,
+                 merchant_id, status, created_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)",
+        )
+        .bind(i64_of(u.id.0));
+        bind_user(insert, u)?.execute(self.pool()).await.map_err(|e| user_write_error(e, u))?;
         Ok(())
     }
 
     async fn update_user_once(&self, u: &User) -> Result<(), Stop> {
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE users SET username = $3, phone = $4, email = $5, wechat_openid = $6, nickname = $7, avatar = $8,
                  password_hash = $9, role = $10, merchant_id = $11, status = $12, created_at = $13,
                  version = version + 1
              WHERE id = $1 AND version = $2",
         )
         .bind(i64_of(u.id.0))
-        .bind(i64_of(u.version))
-        .bind(&u.username)
-        .bind(&u.phone)
-        .bind(&u.email)
-        .bind(&u.wechat_openid)
-        .bind(&u.nickname)
-        .bind(&u.avatar)
-        .bind(&u.password_hash)
-        .bind(name(&u.role)?)
-        .bind(u.merchant.map(|m| i64_of(m.0)))
-        .bind(name(&u.status)?)
-        .bind(u.created_at)
-        .execute(self.pool())
-        .await
-        .map_err(|e| user_write_error(e, u))?;
+        .bind(i64_of(u.version));
+        let done = bind_user(update, u)?.execute(self.pool()).await.map_err(|e| user_write_error(e, u))?;
         if done.rows_affected() == 1 {
             return Ok(());
         }
