@@ -259,6 +259,21 @@ pub async fn verification_codes_are_replaced_per_phone<S: IdentityStore + 'stati
     assert_eq!(granted, 4, "four attempts remained");
     assert_eq!(store.verification_code("13800000001").await.expect("read").map(|c| c.attempts), Some(5));
     assert_eq!(store.use_code_attempt("13900000000", 5).await.expect("no code"), None);
+
+    // Failed logins: counted in a window, restarted after its cutoff, cleared.
+    let t0 = at();
+    assert_eq!(store.login_failures("alice").await.expect("read"), None);
+    for n in 1..=3 {
+        let counted = store.record_login_failure("alice", t0 + Duration::seconds(n), t0 - Duration::minutes(15)).await;
+        assert_eq!(counted.expect("count").failures, u32::try_from(n).expect("small"));
+    }
+    let stored = store.login_failures("alice").await.expect("read").expect("counted");
+    assert_eq!((stored.failures, stored.window_started_at), (3, t0 + Duration::seconds(1)));
+    let later = t0 + Duration::minutes(20);
+    let fresh = store.record_login_failure("alice", later, later - Duration::minutes(15)).await.expect("count");
+    assert_eq!((fresh.failures, fresh.window_started_at), (1, later), "an old window starts again");
+    store.clear_login_failures("alice").await.expect("clear");
+    assert_eq!(store.login_failures("alice").await.expect("read"), None);
 }
 
 /// Addresses: one default per user, the id stays its owner's, and only the

@@ -218,6 +218,12 @@ pub enum MallError {
         /// Seconds to wait.
         retry_after_seconds: i64,
     },
+    /// Too many wrong passwords for this login lately.
+    #[error("too many failed logins; retry in {retry_after_seconds} s")]
+    TooManyAttempts {
+        /// Seconds to wait.
+        retry_after_seconds: i64,
+    },
     /// The storage backend failed.
     #[error("storage: {0}")]
     Storage(String),
@@ -277,7 +283,7 @@ impl MallError {
             E::Unauthenticated => "unauthenticated",
             E::Forbidden { .. } => "forbidden",
             E::VerificationCodeInvalid => "verification_code_invalid",
-            E::CodeSentTooOften { .. } => "too_many_requests",
+            E::CodeSentTooOften { .. } | E::TooManyAttempts { .. } => "too_many_requests",
             E::Storage(_) => "storage_error",
         }
     }

@@ -116,6 +116,15 @@ pub struct VerificationCode {
     pub sends_in_window: u32,
 }
 
+/// Failed logins counted for one login name in a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginFailures {
+    /// Failures in the window.
+    pub failures: u32,
+    /// When the window started (the first failure in it).
+    pub window_started_at: DateTime<Utc>,
+}
+
 /// A shipping address (seed 001 §3, seed 004 §3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -202,6 +211,10 @@ pub struct IdentityPolicy {
     pub code_max_sends_per_day: u32,
     /// Addresses a user may keep (default 20).
     pub max_addresses: usize,
+    /// Wrong passwords for one login after which logging in is refused (default 5).
+    pub login_max_failures: u32,
+    /// Seconds the failures are counted over, and the lock-out lasts from the first (default 900).
+    pub login_window_seconds: i64,
 }
 
 impl Default for IdentityPolicy {
@@ -214,6 +227,8 @@ impl Default for IdentityPolicy {
             code_max_attempts: 5,
             code_max_sends_per_day: 5,
             max_addresses: 20,
+            login_max_failures: 5,
+            login_window_seconds: 900,
         }
     }
 }
@@ -472,9 +487,26 @@ impl<S: IdentityStore> Accounts<S> {
     /// # Errors
     /// [`MallError::InvalidCredentials`] for an unknown login or a wrong
     /// password (the same error, so logins cannot be probed);
+    /// [`MallError::TooManyAttempts`] after `login_max_failures` wrong
+    /// passwords for one account (by any of its logins) within
+    /// `login_window_seconds` of the first (the right password too is
+    /// refused until the window ends);
     /// [`MallError::UserFrozen`] for a frozen account with the right password.
     pub async fn login(&self, login: &str, password: &str) -> Result<Tokens, MallError> {
-        let user = self.store.user_by_login(login.trim()).await?;
+        let login = login.trim();
+        let now = self.clock.now();
+        let window = Duration::seconds(self.policy.login_window_seconds);
+        let user = self.store.user_by_login(login).await?;
+        // Failures count per account (username, phone and e-mail alike), or
+        // per login name when there is no such account.
+        let key = user.as_ref().map_or_else(|| format!("login:{login}"), |u| format!("user:{}", u.id));
+        if let Some(f) = self.store.login_failures(&key).await?
+            && f.failures >= self.policy.login_max_failures
+            && now < f.window_started_at + window
+        {
+            let wait = f.window_started_at + window - now;
+            return Err(MallError::TooManyAttempts { retry_after_seconds: wait.num_seconds().max(1) });
+        }
         // An unknown login (or one without a password) still costs one
         // password check, so the answer time does not tell accounts apart.
         let hash = match &user {
@@ -483,8 +515,11 @@ impl<S: IdentityStore> Accounts<S> {
         };
         let matches = self.credentials.verify_password(password, hash);
         let Some(user) = user.filter(|u| matches && !u.password_hash.is_empty()) else {
+            // Counted for unknown logins too, so the lock-out does not tell them apart.
+            self.store.record_login_failure(&key, now, now - window).await?;
             return Err(MallError::InvalidCredentials);
         };
+        self.store.clear_login_failures(&key).await?;
         if user.status == UserStatus::Frozen {
             return Err(MallError::UserFrozen(user.id));
         }

@@ -24,7 +24,7 @@ use crate::after_sales::AfterSale;
 use crate::cart::Cart;
 use crate::catalog::{Category, Merchant, Product, Sku, StockMove};
 use crate::coupon::{CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus};
-use crate::identity::{Address, Session, User, VerificationCode};
+use crate::identity::{Address, LoginFailures, Session, User, VerificationCode};
 use crate::ids::{
     AddressId, AfterSaleId, CheckoutId, CouponTemplateId, MerchantId, OrderId, PaymentId, ProductId, SessionId, SkuId,
     UserCouponId, UserId,
@@ -380,6 +380,19 @@ pub trait IdentityStore: Send + Sync {
     /// fewer than `max` attempts, adds one and returns the code (as after
     /// the increment); otherwise (no code, or burnt) `None`.
     async fn use_code_attempt(&self, phone: &str, max: u32) -> Result<Option<VerificationCode>, StoreError>;
+    /// The failed logins counted for `login` since `window_started_at`.
+    async fn login_failures(&self, login: &str) -> Result<Option<LoginFailures>, StoreError>;
+    /// Counts one more failed login for `login` atomically: in the current
+    /// window when it started after `window_cutoff`, else in a new window
+    /// starting `now`. Returns the count after it.
+    async fn record_login_failure(
+        &self,
+        login: &str,
+        now: DateTime<Utc>,
+        window_cutoff: DateTime<Utc>,
+    ) -> Result<LoginFailures, StoreError>;
+    /// Forgets the failed logins of `login` (after a successful one).
+    async fn clear_login_failures(&self, login: &str) -> Result<(), StoreError>;
     /// A user's addresses, by id.
     async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError>;
     /// Creates or replaces an address of `address.user`; when it is the
@@ -592,6 +605,20 @@ impl<T: IdentityStore + ?Sized> IdentityStore for std::sync::Arc<T> {
     }
     async fn use_code_attempt(&self, phone: &str, max: u32) -> Result<Option<VerificationCode>, StoreError> {
         (**self).use_code_attempt(phone, max).await
+    }
+    async fn login_failures(&self, login: &str) -> Result<Option<LoginFailures>, StoreError> {
+        (**self).login_failures(login).await
+    }
+    async fn record_login_failure(
+        &self,
+        login: &str,
+        now: DateTime<Utc>,
+        window_cutoff: DateTime<Utc>,
+    ) -> Result<LoginFailures, StoreError> {
+        (**self).record_login_failure(login, now, window_cutoff).await
+    }
+    async fn clear_login_failures(&self, login: &str) -> Result<(), StoreError> {
+        (**self).clear_login_failures(login).await
     }
     async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError> {
         (**self).addresses(user).await

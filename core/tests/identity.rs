@@ -141,3 +141,28 @@ async fn unknown_phones_and_logins_answer_like_known_ones() {
     let after = *w.credentials.checks.lock().expect("lock");
     assert_eq!(after - before, 2, "an unknown login costs a password check too");
 }
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_the_login_for_the_window() {
+    let w = world().await;
+    for _ in 0..5 {
+        assert_eq!(w.accounts.login("alice", "wrong123").await.err().map(|e| e.kind()), Some("invalid_credentials"));
+        w.clock.advance(Duration::seconds(10));
+    }
+    match w.accounts.login("alice", "pass1234").await {
+        Err(MallError::TooManyAttempts { retry_after_seconds }) => assert_eq!(retry_after_seconds, 900 - 50),
+        other => panic!("expected a lock-out, got {other:?}"),
+    }
+    // Unknown logins are counted and locked the same way.
+    for _ in 0..5 {
+        let _ = w.accounts.login("nobody", "wrong123").await;
+    }
+    assert_eq!(w.accounts.login("nobody", "wrong123").await.err().map(|e| e.kind()), Some("too_many_requests"));
+    // After the window, the right password works and clears the count.
+    w.clock.advance(Duration::seconds(900));
+    w.accounts.login("alice", "pass1234").await.expect("window over");
+    for _ in 0..4 {
+        let _ = w.accounts.login("alice", "wrong123").await;
+    }
+    w.accounts.login("alice", "pass1234").await.expect("four failures are not five");
+}

@@ -172,7 +172,9 @@ impl ApiError {
                 MallError::Unauthenticated | MallError::InvalidCredentials => (S::UNAUTHORIZED, code::UNAUTHENTICATED),
                 MallError::Forbidden { .. } | MallError::UserFrozen(_) => (S::FORBIDDEN, code::FORBIDDEN),
                 MallError::NotFound { .. } => (S::NOT_FOUND, code::NOT_FOUND),
-                MallError::CodeSentTooOften { .. } => (S::TOO_MANY_REQUESTS, code::CONFLICT),
+                MallError::CodeSentTooOften { .. } | MallError::TooManyAttempts { .. } => {
+                    (S::TOO_MANY_REQUESTS, code::CONFLICT)
+                }
                 MallError::Storage(_) | MallError::Provider(_) => (S::SERVICE_UNAVAILABLE, code::UNAVAILABLE),
                 _ => (S::CONFLICT, code::CONFLICT),
             },

@@ -244,6 +244,18 @@ async fn sessions_refresh_logout_and_reset() {
     assert_eq!(s.post("/api/v1/auth/login", None, json!({"login": "alice", "password": "pass1234"})).await.status, 401);
     s.login("alice", "fresh2024").await;
 
+    // Five wrong passwords lock the account (the right one too) for 15 minutes, by any of its logins.
+    let dave = json!({"username": "dave", "password": "dave2024x", "phone": "13700000007"});
+    s.post("/api/v1/auth/register", None, dave).await.data();
+    for _ in 0..5 {
+        let wrong = s.post("/api/v1/auth/login", None, json!({"login": "13700000007", "password": "guess1234"})).await;
+        assert_eq!(wrong.status, 401);
+    }
+    for login in ["13700000007", "dave"] {
+        let locked = s.post("/api/v1/auth/login", None, json!({"login": login, "password": "dave2024x"})).await;
+        assert_eq!((locked.status, locked.kind()), (429, "too_many_requests"), "{login}");
+    }
+
     // WeChat-style login creates the account once
     let first = s.post("/api/v1/auth/wechat", None, json!({"code": "dev:wx_alice"})).await;
     let second = s.post("/api/v1/auth/wechat", None, json!({"code": "dev:wx_alice"})).await;

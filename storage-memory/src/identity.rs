@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mallkit_core::identity::{Address, Session, User, VerificationCode};
+use mallkit_core::identity::{Address, LoginFailures, Session, User, VerificationCode};
 use mallkit_core::ids::{AddressId, SessionId, UserId};
 use mallkit_core::storage::{
     GuardFailure, IdempotencyClaim, IdempotencyStore, IdentityStore, StoreError, StoredResponse,
@@ -29,6 +29,7 @@ pub(crate) struct IdentityState {
     access: HashMap<String, SessionId>,
     refresh: HashMap<String, SessionId>,
     codes: HashMap<String, VerificationCode>,
+    login_failures: HashMap<String, LoginFailures>,
     addresses: BTreeMap<AddressId, Address>,
     idempotency: HashMap<(UserId, String), IdempotencyRecord>,
 }
@@ -169,6 +170,34 @@ impl IdentityStore for MemoryStore {
             }
             _ => None,
         }))
+    }
+
+    async fn login_failures(&self, login: &str) -> Result<Option<LoginFailures>, StoreError> {
+        Ok(self.with_identity(|s| s.login_failures.get(login).copied()))
+    }
+
+    async fn record_login_failure(
+        &self,
+        login: &str,
+        now: DateTime<Utc>,
+        window_cutoff: DateTime<Utc>,
+    ) -> Result<LoginFailures, StoreError> {
+        Ok(self.with_identity(|s| {
+            let entry = s
+                .login_failures
+                .entry(login.to_owned())
+                .or_insert(LoginFailures { failures: 0, window_started_at: now });
+            if entry.window_started_at <= window_cutoff {
+                *entry = LoginFailures { failures: 0, window_started_at: now };
+            }
+            entry.failures += 1;
+            *entry
+        }))
+    }
+
+    async fn clear_login_failures(&self, login: &str) -> Result<(), StoreError> {
+        self.with_identity(|s| s.login_failures.remove(login));
+        Ok(())
     }
 
     async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError> {

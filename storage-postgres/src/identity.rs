@@ -22,7 +22,7 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mallkit_core::identity::{Address, Session, User, VerificationCode};
+use mallkit_core::identity::{Address, LoginFailures, Session, User, VerificationCode};
 use mallkit_core::ids::{AddressId, MerchantId, SessionId, UserId};
 use mallkit_core::storage::{
     GuardFailure, IdempotencyClaim, IdempotencyStore, IdentityStore, StoreError, StoredResponse,
@@ -157,6 +157,10 @@ fn code(r: &PgRow) -> Result<VerificationCode, StoreError> {
         window_started_at: get(r, "window_started_at")?,
         sends_in_window: u32_of(get(r, "sends_in_window")?)?,
     })
+}
+
+fn login_failures(r: &PgRow) -> Result<LoginFailures, StoreError> {
+    Ok(LoginFailures { failures: u32_of(get(r, "failures")?)?, window_started_at: get(r, "window_started_at")? })
 }
 
 fn address(r: &PgRow) -> Result<Address, StoreError> {
@@ -478,6 +482,49 @@ impl IdentityStore for PgStore {
             Ok(())
         })
         .await
+    }
+
+    async fn login_failures(&self, login: &str) -> Result<Option<LoginFailures>, StoreError> {
+        let row = sqlx::query("SELECT failures, window_started_at FROM login_failures WHERE login = $1")
+            .bind(login)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(login_failures).transpose()
+    }
+
+    async fn record_login_failure(
+        &self,
+        login: &str,
+        now: DateTime<Utc>,
+        window_cutoff: DateTime<Utc>,
+    ) -> Result<LoginFailures, StoreError> {
+        // One statement: a window that started at or before the cutoff starts again now.
+        let row = sqlx::query(
+            "INSERT INTO login_failures (login, failures, window_started_at) VALUES ($1, 1, $2)
+             ON CONFLICT (login) DO UPDATE SET
+                 failures = CASE WHEN login_failures.window_started_at <= $3 THEN 1
+                                 ELSE login_failures.failures + 1 END,
+                 window_started_at = CASE WHEN login_failures.window_started_at <= $3 THEN $2
+                                          ELSE login_failures.window_started_at END
+             RETURNING failures, window_started_at",
+        )
+        .bind(login)
+        .bind(now)
+        .bind(window_cutoff)
+        .fetch_one(self.pool())
+        .await
+        .map_err(backend)?;
+        login_failures(&row)
+    }
+
+    async fn clear_login_failures(&self, login: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE login = $1")
+            .bind(login)
+            .execute(self.pool())
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     async fn addresses(&self, user: UserId) -> Result<Vec<Address>, StoreError> {
