@@ -106,7 +106,8 @@ pub struct ErrorBody {
     pub request_id: String,
 }
 
-/// Failures every authenticated endpoint can return.
+/// Failures every authenticated endpoint can return (for the spec only:
+/// never constructed, hence the `dead_code` allowance).
 #[allow(dead_code)]
 #[derive(IntoResponses)]
 pub enum AuthErrors {
@@ -127,7 +128,7 @@ pub enum AuthErrors {
     Conflict(ErrorBody),
 }
 
-/// Failures of endpoints that need no token.
+/// Failures of endpoints that need no token (for the spec only).
 #[allow(dead_code)]
 #[derive(IntoResponses)]
 pub enum PublicErrors {

@@ -25,6 +25,12 @@ use crate::extract::IdempotencyKey;
 /// uses a new key.
 const STALE_AFTER_SECONDS: i64 = 24 * 3600;
 
+/// A response that cannot be written as JSON is a bug, answered 500.
+fn unrenderable(e: &serde_json::Error) -> ApiError {
+    tracing::error!(error = %e, "a response could not be written as JSON");
+    ApiError::Internal
+}
+
 fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
     let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -54,8 +60,7 @@ where
 {
     let render = |data: T| serde_json::to_string(&Envelope { code: 0, message: "success", data });
     let Some(key) = key.0 else {
-        let body =
-            render(work.await?).map_err(|e| ApiError::Decode { field: "response".into(), message: e.to_string() })?;
+        let body = render(work.await?).map_err(|e| unrenderable(&e))?;
         return Ok(json_response(StatusCode::OK, body, false));
     };
     let mut hasher = Sha256::new();
@@ -77,9 +82,7 @@ where
         }
         IdempotencyClaim::InProgress => Err(ApiError::IdempotencyInProgress),
         IdempotencyClaim::Mismatch => Err(ApiError::IdempotencyKeyReused),
-        IdempotencyClaim::Started => match work.await.and_then(|data| {
-            render(data).map_err(|e| ApiError::Decode { field: "response".into(), message: e.to_string() })
-        }) {
+        IdempotencyClaim::Started => match work.await.and_then(|data| render(data).map_err(|e| unrenderable(&e))) {
             Ok(body) => {
                 let stored = StoredResponse { status: 200, body: body.clone() };
                 app.store.finish_idempotency(user, &key, stored).await.map_err(mallkit_core::MallError::from)?;

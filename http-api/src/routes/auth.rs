@@ -124,7 +124,9 @@ pub async fn register(State(app): State<App>, Body(r): Body<RegisterRequest>) ->
 
 /// Logs in with a username, phone or e-mail and a password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = Envelope<TokenView>), PublicErrors, (status = 403, body = crate::error::ErrorBody, description = "The account is frozen")))]
+    responses((status = 200, body = Envelope<TokenView>), PublicErrors,
+        (status = 403, body = crate::error::ErrorBody, description = "The account is frozen"),
+        (status = 429, body = crate::error::ErrorBody, description = "Five wrong passwords: locked for 15 minutes")))]
 pub async fn login(State(app): State<App>, Body(r): Body<LoginRequest>) -> ApiResult<Data<TokenView>> {
     Ok(Data(app.accounts.login(&r.login, &r.password).await?.into()))
 }
