@@ -1,6 +1,7 @@
 //! `mallkit serve`: the HTTP API on the in-memory store (default) or on
-//! PostgreSQL, with the demo data, a scheduler for payment timeouts and
-//! auto-confirmation, and graceful shutdown on Ctrl-C or SIGTERM.
+//! PostgreSQL, with the demo data, a scheduler for payment timeouts,
+//! auto-confirmation and the idempotency-key retention sweep, and graceful
+//! shutdown on Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -130,6 +131,11 @@ pub async fn run(options: ServeOptions) -> Result<(), String> {
                     Ok(done) if !done.is_empty() => tracing::info!(count = done.len(), "auto-confirmed orders"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "auto-confirm failed"),
+                }
+                match mallkit_http::idempotency::sweep(&app).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(count = n, "forgot old idempotency keys"),
+                    Err(e) => tracing::warn!(error = ?e, "idempotency key sweep failed"),
                 }
             }
         })

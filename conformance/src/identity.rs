@@ -366,7 +366,8 @@ pub async fn idempotency_keys_start_replay_and_release<S: IdempotencyStore + 'st
 }
 
 /// A claim still running at `stale_after` (its caller died) is taken over,
-/// and the take-over is a new start; a finished key is never taken over.
+/// and the take-over is a new start; a finished key is never taken over;
+/// the retention sweep forgets old keys.
 pub async fn a_stale_idempotency_claim_is_taken_over<S: IdempotencyStore + 'static>(store: S) {
     let u = UserId(1);
     let claim = |key, now, stale_after| store.claim_idempotency(u, key, "fp", now, stale_after);
@@ -395,6 +396,14 @@ pub async fn a_stale_idempotency_claim_is_taken_over<S: IdempotencyStore + 'stat
         claim("k", later + Duration::days(1), later + Duration::days(1)).await.expect("claim"),
         IdempotencyClaim::Replay(response)
     );
+
+    // The retention sweep forgets keys claimed before the cut-off, and only those.
+    let newer = later + Duration::days(2);
+    assert_eq!(claim("k2", newer, newer - Duration::minutes(5)).await.expect("claim"), IdempotencyClaim::Started);
+    assert_eq!(store.purge_idempotency(later).await.expect("purge"), 0, "k was taken over at `later`");
+    assert_eq!(store.purge_idempotency(later + Duration::seconds(1)).await.expect("purge"), 1);
+    assert_eq!(claim("k", newer, newer).await.expect("claim"), IdempotencyClaim::Started, "k is new again");
+    assert_eq!(claim("k2", newer, newer - Duration::minutes(5)).await.expect("claim"), IdempotencyClaim::InProgress);
 }
 
 /// Sixteen requests with one key at once: exactly one starts, the others

@@ -445,6 +445,9 @@ pub trait IdempotencyStore: Send + Sync {
     async fn finish_idempotency(&self, user: UserId, key: &str, response: StoredResponse) -> Result<(), StoreError>;
     /// Forgets a started key (the request failed; the client may retry with it).
     async fn release_idempotency(&self, user: UserId, key: &str) -> Result<(), StoreError>;
+    /// Forgets every key claimed before `before` (the retention sweep);
+    /// returns how many.
+    async fn purge_idempotency(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 // ---- shared handles ----
@@ -648,5 +651,8 @@ impl<T: IdempotencyStore + ?Sized> IdempotencyStore for std::sync::Arc<T> {
     }
     async fn release_idempotency(&self, user: UserId, key: &str) -> Result<(), StoreError> {
         (**self).release_idempotency(user, key).await
+    }
+    async fn purge_idempotency(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        (**self).purge_idempotency(before).await
     }
 }

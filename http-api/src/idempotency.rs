@@ -18,6 +18,19 @@ use crate::envelope::Envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::IdempotencyKey;
 
+/// Days a key is kept; [`sweep`] forgets older ones. A retry with the same
+/// key within this time replays the first answer.
+pub const RETENTION_DAYS: i64 = 7;
+
+/// Forgets the keys claimed more than [`RETENTION_DAYS`] ago; returns how many.
+///
+/// # Errors
+/// [`ApiError::Domain`] with the storage error.
+pub async fn sweep(app: &App) -> ApiResult<u64> {
+    let before = app.clock.now() - Duration::days(RETENTION_DAYS);
+    Ok(app.store.purge_idempotency(before).await.map_err(mallkit_core::MallError::from)?)
+}
+
 /// Seconds after which an unfinished claim may be taken over (24 hours).
 /// A claim stays unfinished when its process died or its request timed out,
 /// possibly after the work committed; taking it over sooner could do the

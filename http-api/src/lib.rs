@@ -43,7 +43,7 @@ pub mod crypto;
 pub mod envelope;
 pub mod error;
 pub mod extract;
-mod idempotency;
+pub mod idempotency;
 mod routes;
 
 pub use crypto::{Argon2Credentials, DevSms, DevWechat, NoSms, NoWechat};

@@ -271,4 +271,12 @@ impl IdempotencyStore for MemoryStore {
         self.with_identity(|s| s.idempotency.remove(&(user, key.to_owned())));
         Ok(())
     }
+
+    async fn purge_idempotency(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(self.with_identity(|s| {
+            let count = s.idempotency.len();
+            s.idempotency.retain(|_, r| r.started_at >= before);
+            (count - s.idempotency.len()) as u64
+        }))
+    }
 }

@@ -598,4 +598,13 @@ impl IdempotencyStore for PgStore {
         })
         .await
     }
+
+    async fn purge_idempotency(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE started_at < $1")
+            .bind(before)
+            .execute(self.pool())
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
 }
