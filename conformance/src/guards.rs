@@ -111,6 +111,7 @@ pub async fn catalog_round_trips<S: Store + 'static>(store: S) {
     catalog(&store).await;
     assert_eq!(store.sku(SkuId(1)).await.expect("read"), Some(sku(1, 5)));
     assert_eq!(store.skus_of(ProductId(1)).await.expect("read"), vec![sku(1, 5), sku(2, 5)]);
+    assert_eq!(store.skus().await.expect("read"), vec![sku(1, 5), sku(2, 5)]);
     assert_eq!(store.categories().await.expect("read").len(), 1);
     assert_eq!(store.products().await.expect("read")[0].name, "p");
     assert_eq!(store.merchant(MerchantId(1)).await.expect("read").map(|m| m.name), Some("shop".into()));
@@ -262,4 +263,19 @@ pub async fn points_ledger_applies_each_source_once<S: Store + 'static>(store: S
     assert_eq!(after, vec![500, 200, 200]);
     let sum: i64 = ledger.iter().map(|e| e.balance_delta + e.frozen_delta).sum();
     assert_eq!(sum, account.balance + account.frozen);
+}
+
+/// Every claim of a template, whoever holds it, by id, and nothing else.
+pub async fn coupons_of_template_lists_every_claim<S: Store + 'static>(store: S) {
+    let templates = vec![Write::PutTemplate(template(1, None, 2)), Write::PutTemplate(template(2, None, 2))];
+    store.apply(templates).await.expect("templates");
+    for c in [coupon(12, 2, 1), coupon(10, 1, 1), coupon(11, 1, 2)] {
+        store.apply(vec![Write::IssueCoupon(c)]).await.expect("claim");
+    }
+    assert_eq!(
+        store.coupons_of_template(CouponTemplateId(1)).await.expect("read"),
+        vec![coupon(10, 1, 1), coupon(12, 2, 1)]
+    );
+    assert_eq!(store.coupons_of_template(CouponTemplateId(2)).await.expect("read"), vec![coupon(11, 1, 2)]);
+    assert_eq!(store.coupons_of_template(CouponTemplateId(3)).await.expect("read"), vec![]);
 }

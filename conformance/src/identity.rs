@@ -1,19 +1,14 @@
 //! The identity and idempotency contract (`IdentityStore`,
 //! `IdempotencyStore`): unique logins, versioned users, sessions revoked
 //! once, one code per phone, address books with one default and one owner,
-//! idempotency keys claimed once even under concurrency; and the
-//! `coupons_of_template` read.
+//! idempotency keys claimed once even under concurrency.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use mallkit_core::catalog::Merchant;
-use mallkit_core::coupon::{
-    CouponKind, CouponScope, CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus, Validity,
-};
 use mallkit_core::identity::{Address, Role, Session, User, UserStatus, VerificationCode};
-use mallkit_core::ids::{AddressId, CategoryId, CouponTemplateId, MerchantId, SessionId, UserCouponId, UserId};
-use mallkit_core::money::Money;
+use mallkit_core::ids::{AddressId, MerchantId, SessionId, UserId};
 use mallkit_core::storage::{
     GuardFailure, IdempotencyClaim, IdempotencyStore, IdentityStore, Store, StoreError, StoredResponse, Write,
 };
@@ -428,48 +423,4 @@ pub async fn sixteen_concurrent_claims_start_exactly_once<S: IdempotencyStore + 
     let started = claims.iter().filter(|c| **c == IdempotencyClaim::Started).count();
     let running = claims.iter().filter(|c| **c == IdempotencyClaim::InProgress).count();
     assert_eq!((started, running), (1, 15), "{claims:?}");
-}
-
-fn template(id: u64) -> CouponTemplate {
-    CouponTemplate {
-        id: CouponTemplateId(id),
-        title: format!("券{id}"),
-        kind: CouponKind::Cash { amount: "5".parse::<Money>().expect("money") },
-        scope: CouponScope::Categories(vec![CategoryId(1)]),
-        validity: Validity::DaysAfterClaim { days: 7 },
-        total_limit: None,
-        per_user_limit: 2,
-        issued: 0,
-        used: 0,
-        status: TemplateStatus::Enabled,
-        layer: None,
-    }
-}
-
-fn coupon(id: u64, user: u64, template: u64) -> UserCoupon {
-    UserCoupon {
-        id: UserCouponId(id),
-        template: CouponTemplateId(template),
-        user: UserId(user),
-        status: UserCouponStatus::Unused,
-        valid_from: at(),
-        valid_to: at() + Duration::days(7),
-        claimed_at: at(),
-        checkout: None,
-        used_at: None,
-    }
-}
-
-/// Every claim of a template, whoever holds it, by id, and nothing else.
-pub async fn coupons_of_template_lists_every_claim<S: Store + 'static>(store: S) {
-    store.apply(vec![Write::PutTemplate(template(1)), Write::PutTemplate(template(2))]).await.expect("templates");
-    for c in [coupon(12, 2, 1), coupon(10, 1, 1), coupon(11, 1, 2)] {
-        store.apply(vec![Write::IssueCoupon(c)]).await.expect("claim");
-    }
-    assert_eq!(
-        store.coupons_of_template(CouponTemplateId(1)).await.expect("read"),
-        vec![coupon(10, 1, 1), coupon(12, 2, 1)]
-    );
-    assert_eq!(store.coupons_of_template(CouponTemplateId(2)).await.expect("read"), vec![coupon(11, 1, 2)]);
-    assert_eq!(store.coupons_of_template(CouponTemplateId(3)).await.expect("read"), vec![]);
 }

@@ -33,6 +33,7 @@ macro_rules! suite {
             guards::coupon_claims_respect_every_limit,
             guards::coupon_status_moves_are_guarded,
             guards::points_ledger_applies_each_source_once,
+            guards::coupons_of_template_lists_every_claim,
             journeys::seed_004_preview_order_pay_ship_confirm_return,
             journeys::unpaid_order_closes_after_timeout_and_gives_everything_back,
             journeys::duplicate_callbacks_confirm_once_and_a_late_one_is_refunded,
@@ -54,7 +55,6 @@ macro_rules! suite {
             identity::idempotency_keys_start_replay_and_release,
             identity::a_stale_idempotency_claim_is_taken_over,
             identity::sixteen_concurrent_claims_start_exactly_once,
-            identity::coupons_of_template_lists_every_claim,
         );
     };
     (@cases $make:expr; $($module:ident :: $case:ident),* $(,)?) => {

@@ -38,6 +38,21 @@ pub struct NewSku {
     pub stock: u32,
 }
 
+impl NewSku {
+    /// The SKU `id` of `product`, with its initial stock all available.
+    fn into_sku(self, id: SkuId, product: ProductId) -> Sku {
+        Sku {
+            id,
+            product,
+            attributes: self.attributes,
+            price: self.price,
+            original_price: self.original_price,
+            weight_grams: self.weight_grams,
+            stock: Stock { available: self.stock, reserved: 0, sold: 0 },
+        }
+    }
+}
+
 /// Changes to a SKU's details; `None` keeps a field.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SkuChange {
@@ -89,8 +104,13 @@ impl<S: Store> Mall<S> {
         }
     }
 
+    /// The SKU as stored (after a write: its stock may have moved meanwhile).
+    async fn stored_sku(&self, id: SkuId) -> Result<Sku, MallError> {
+        self.store().sku(id).await?.ok_or_else(|| MallError::not_found("sku", id))
+    }
+
     async fn editable_sku(&self, actor: Actor, id: SkuId) -> Result<Sku, MallError> {
-        let sku = self.store().sku(id).await?.ok_or_else(|| MallError::not_found("sku", id))?;
+        let sku = self.stored_sku(id).await?;
         self.editable_product(actor, sku.product).await.map_err(|e| match e {
             MallError::NotFound { .. } => MallError::not_found("sku", id),
             other => other,
@@ -143,15 +163,7 @@ impl<S: Store> Mall<S> {
         let mut writes = vec![Write::PutProduct(product.clone())];
         for (i, new) in skus.into_iter().enumerate() {
             check_stock(&format!("skus[{i}].stock"), new.stock)?;
-            let sku = Sku {
-                id: SkuId(self.next_id()),
-                product: product.id,
-                attributes: new.attributes,
-                price: new.price,
-                original_price: new.original_price,
-                weight_grams: new.weight_grams,
-                stock: Stock { available: new.stock, reserved: 0, sold: 0 },
-            };
+            let sku = new.into_sku(SkuId(self.next_id()), product.id);
             sku.validate()?;
             writes.push(Write::PutSku(sku));
         }
@@ -208,15 +220,7 @@ impl<S: Store> Mall<S> {
     pub async fn add_sku(&self, actor: Actor, product: ProductId, new: NewSku) -> Result<Sku, MallError> {
         self.editable_product(actor, product).await?;
         check_stock("stock", new.stock)?;
-        let sku = Sku {
-            id: SkuId(self.next_id()),
-            product,
-            attributes: new.attributes,
-            price: new.price,
-            original_price: new.original_price,
-            weight_grams: new.weight_grams,
-            stock: Stock { available: new.stock, reserved: 0, sold: 0 },
-        };
+        let sku = new.into_sku(SkuId(self.next_id()), product);
         sku.validate()?;
         self.store().apply(vec![Write::PutSku(sku.clone())]).await?;
         Ok(sku)
@@ -244,7 +248,7 @@ impl<S: Store> Mall<S> {
         }
         sku.validate()?;
         self.store().apply(vec![Write::PutSku(sku)]).await?;
-        self.editable_sku(actor, id).await
+        self.stored_sku(id).await
     }
 
     /// Adds (`change` > 0) or removes (`change` < 0) available units
@@ -269,6 +273,6 @@ impl<S: Store> Mall<S> {
         }
         let movement = if change > 0 { StockMove::Receive } else { StockMove::WriteOff };
         self.store().apply(vec![Write::MoveStock { sku: id, movement, quantity: units }]).await?;
-        self.editable_sku(actor, id).await
+        self.stored_sku(id).await
     }
 }

@@ -466,15 +466,7 @@ impl<S: Store> Mall<S> {
     /// [`MallError::NotFound`] for an unknown SKU; [`MallError::InvalidInput`]
     /// on `quantity` above [`MAX_LINE_QUANTITY`].
     pub async fn set_cart_quantity(&self, user: UserId, sku: SkuId, quantity: u32) -> Result<Cart, MallError> {
-        if quantity > 0 {
-            check_quantity("quantity", quantity)?;
-            self.sellable(sku).await?;
-        }
-        let mut cart = self.store.cart(user).await?;
-        cart.user = user;
-        cart.set_quantity(sku, quantity);
-        self.store.apply(vec![Write::PutCart(cart.clone())]).await?;
-        Ok(cart)
+        self.update_cart_item(user, sku, Some(quantity), None).await
     }
 
     /// Changes one cart line in one write: its units (zero removes it) and/or
@@ -482,8 +474,9 @@ impl<S: Store> Mall<S> {
     /// is refused.
     ///
     /// # Errors
-    /// As [`Mall::set_cart_quantity`]; [`MallError::NotFound`] when ticking a
-    /// SKU that is not (or no longer) in the cart.
+    /// [`MallError::NotFound`] for an unknown SKU, or when ticking a SKU that
+    /// is not (or no longer) in the cart; [`MallError::ProductOffSale`];
+    /// [`MallError::InvalidInput`] on `quantity` above [`MAX_LINE_QUANTITY`].
     pub async fn update_cart_item(
         &self,
         user: UserId,
@@ -503,20 +496,6 @@ impl<S: Store> Mall<S> {
         if let Some(selected) = selected
             && !cart.select(sku, selected)
         {
-            return Err(MallError::not_found("cart_item", sku));
-        }
-        self.store.apply(vec![Write::PutCart(cart.clone())]).await?;
-        Ok(cart)
-    }
-
-    /// Ticks or unticks a cart item for checkout.
-    ///
-    /// # Errors
-    /// [`MallError::NotFound`] when the SKU is not in the cart.
-    pub async fn select_cart_item(&self, user: UserId, sku: SkuId, selected: bool) -> Result<Cart, MallError> {
-        let mut cart = self.store.cart(user).await?;
-        cart.user = user;
-        if !cart.select(sku, selected) {
             return Err(MallError::not_found("cart_item", sku));
         }
         self.store.apply(vec![Write::PutCart(cart.clone())]).await?;

@@ -248,6 +248,8 @@ pub trait CatalogStore: Send + Sync {
     async fn sku(&self, id: SkuId) -> Result<Option<Sku>, StoreError>;
     /// The SKUs of a product, by id.
     async fn skus_of(&self, product: ProductId) -> Result<Vec<Sku>, StoreError>;
+    /// Every SKU, by id (one read for a product list, not one per product).
+    async fn skus(&self) -> Result<Vec<Sku>, StoreError>;
 }
 
 /// Coupon reads.
@@ -474,6 +476,9 @@ impl<T: CatalogStore + ?Sized> CatalogStore for std::sync::Arc<T> {
     }
     async fn skus_of(&self, product: ProductId) -> Result<Vec<Sku>, StoreError> {
         (**self).skus_of(product).await
+    }
+    async fn skus(&self) -> Result<Vec<Sku>, StoreError> {
+        (**self).skus().await
     }
 }
 

@@ -221,9 +221,9 @@ impl<S: Store> Mall<S> {
         let store = self.store();
         let tree = CategoryTree::new(&store.categories().await?)?;
         let products = store.products().await?;
-        let mut skus = HashMap::with_capacity(products.len());
-        for p in products.iter().filter(|p| p.status == ProductStatus::OnSale) {
-            skus.insert(p.id, store.skus_of(p.id).await?);
+        let mut skus: HashMap<ProductId, Vec<Sku>> = HashMap::with_capacity(products.len());
+        for sku in store.skus().await? {
+            skus.entry(sku.product).or_default().push(sku);
         }
         Ok(search(&products, &skus, &tree, query))
     }

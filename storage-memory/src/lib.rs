@@ -367,6 +367,9 @@ impl CatalogStore for MemoryStore {
     async fn skus_of(&self, product: ProductId) -> Result<Vec<Sku>, StoreError> {
         Ok(self.read().skus.values().filter(|s| s.product == product).cloned().collect())
     }
+    async fn skus(&self) -> Result<Vec<Sku>, StoreError> {
+        Ok(self.all_skus())
+    }
 }
 
 #[async_trait]

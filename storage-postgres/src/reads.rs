@@ -415,6 +415,9 @@ impl CatalogStore for PgStore {
     async fn skus_of(&self, product: ProductId) -> Result<Vec<Sku>, StoreError> {
         self.all("SELECT * FROM skus WHERE product_id = $1 ORDER BY id", Some(i64_of(product.0)), sku).await
     }
+    async fn skus(&self) -> Result<Vec<Sku>, StoreError> {
+        self.all("SELECT * FROM skus ORDER BY id", None, sku).await
+    }
 }
 
 #[async_trait]

@@ -7,7 +7,6 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::App;
-use crate::amount::Amount;
 use crate::envelope::{Data, Envelope, Page, PageQuery};
 use crate::error::{ApiResult, PublicErrors};
 use crate::extract::{Param, Params};
@@ -39,9 +38,10 @@ pub struct ProductParams {
 fn price(field: &str, value: Option<&String>) -> ApiResult<Option<mallkit_core::Money>> {
     value
         .map(|v| {
-            crate::extract::decode::<Amount>(format!("\"{}\"", v.replace('"', "")).as_bytes()).map(|a| a.0).map_err(
-                |_| crate::error::ApiError::Decode { field: field.into(), message: "must be an amount in yuan".into() },
-            )
+            v.parse().map_err(|_| crate::error::ApiError::Decode {
+                field: field.into(),
+                message: "must be an amount in yuan".into(),
+            })
         })
         .transpose()
 }
