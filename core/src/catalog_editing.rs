@@ -16,7 +16,7 @@ use crate::error::MallError;
 use crate::ids::{CategoryId, MerchantId, ProductId, SkuId};
 use crate::money::Money;
 use crate::order::Actor;
-use crate::service::Mall;
+use crate::service::{Mall, invalid};
 use crate::storage::{Store, Write};
 use crate::storefront::ProductDetail;
 
@@ -64,10 +64,6 @@ pub struct SkuChange {
     pub original_price: Option<Option<Money>>,
     /// New weight (`Some(None)` removes it).
     pub weight_grams: Option<Option<u32>>,
-}
-
-fn invalid(field: &str, message: &str) -> MallError {
-    MallError::InvalidInput { field: field.to_owned(), message: message.to_owned() }
 }
 
 fn check_name(name: &str) -> Result<(), MallError> {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{Clock, IdGen};
 use crate::error::MallError;
 use crate::ids::{AddressId, MerchantId, SessionId, UserId};
+use crate::service::invalid;
 use crate::storage::{GuardFailure, IdentityStore, StoreError};
 
 /// What a user may do (DESIGN §9).
@@ -286,10 +287,6 @@ pub struct Accounts<S> {
     sms: Arc<dyn SmsSender>,
     provider: Arc<dyn IdentityProvider>,
     policy: IdentityPolicy,
-}
-
-fn invalid(field: &str, message: &str) -> MallError {
-    MallError::InvalidInput { field: field.to_owned(), message: message.to_owned() }
 }
 
 /// Checks a login name: 3–32 ASCII letters, digits or `_`, not all digits

@@ -1575,7 +1575,8 @@ fn check_quantity(field: &str, quantity: u32) -> Result<(), MallError> {
     Ok(())
 }
 
-fn invalid(field: &str, message: &str) -> MallError {
+/// [`MallError::InvalidInput`] naming `field`.
+pub(crate) fn invalid(field: &str, message: &str) -> MallError {
     MallError::InvalidInput { field: field.to_owned(), message: message.to_owned() }
 }
 
