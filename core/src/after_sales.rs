@@ -286,3 +286,27 @@ mod tests {
         assert_eq!(next_status(K::Exchange, S::Received, A::Reship), Some(S::Reshipped));
     }
 }
+
+/// Which cases a list shows (every field narrows it); lists are newest
+/// first by creation time, then id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AfterSaleFilter {
+    /// Only this buyer's cases.
+    pub user: Option<UserId>,
+    /// Only cases of this merchant's orders.
+    pub merchant: Option<MerchantId>,
+    /// Only cases of this order.
+    pub order: Option<OrderId>,
+    /// Only cases in this status.
+    pub status: Option<AfterSaleStatus>,
+}
+
+impl AfterSaleFilter {
+    /// The rule, row by row (what stores serve from their indexes).
+    pub fn admits(&self, case: &AfterSale) -> bool {
+        self.user.is_none_or(|u| case.user == u)
+            && self.merchant.is_none_or(|m| case.merchant == m)
+            && self.order.is_none_or(|o| case.order == o)
+            && self.status.is_none_or(|s| case.status == s)
+    }
+}

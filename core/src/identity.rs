@@ -75,6 +75,30 @@ pub struct User {
     pub version: u64,
 }
 
+/// Which users a back-office list shows (every field narrows it); lists
+/// are newest first (highest id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Only users of this role.
+    pub role: Option<Role>,
+    /// Only users in this status.
+    pub status: Option<UserStatus>,
+    /// Only users whose username, nickname, phone or e-mail contains this
+    /// (compared lower-cased).
+    pub keyword: Option<String>,
+}
+
+impl UserFilter {
+    /// The rule, row by row (what stores serve).
+    pub fn admits(&self, user: &User) -> bool {
+        let keyword = self.keyword.as_deref().map(str::to_lowercase);
+        let text = [Some(&user.username), Some(&user.nickname), user.phone.as_ref(), user.email.as_ref()];
+        self.role.is_none_or(|r| user.role == r)
+            && self.status.is_none_or(|s| user.status == s)
+            && keyword.as_deref().is_none_or(|k| text.iter().flatten().any(|t| t.to_lowercase().contains(k)))
+    }
+}
+
 /// A login session: an access token and the refresh token that replaces it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

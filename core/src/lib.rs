@@ -27,6 +27,7 @@ pub mod identity;
 pub mod ids;
 pub mod money;
 pub mod order;
+pub mod page;
 pub mod payment;
 pub mod points;
 pub mod pricing;

@@ -373,3 +373,52 @@ mod tests {
         assert_eq!(next_status(S::PendingPayment, C::Ship), None);
     }
 }
+
+/// Which orders a list shows (every field narrows it); lists are newest
+/// first by creation time, then id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    /// Only this buyer's orders.
+    pub user: Option<UserId>,
+    /// Only this merchant's orders.
+    pub merchant: Option<MerchantId>,
+    /// Only orders in this status.
+    pub status: Option<OrderStatus>,
+}
+
+impl OrderFilter {
+    /// The rule, row by row (what stores serve from their indexes).
+    pub fn admits(&self, order: &Order) -> bool {
+        self.user.is_none_or(|u| order.user == u)
+            && self.merchant.is_none_or(|m| order.merchant == m)
+            && self.status.is_none_or(|s| order.status == s)
+    }
+}
+
+/// A buyer's orders in figures (the back office's customer list), computed
+/// by the store as an aggregate over the buyer's orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerStats {
+    /// The buyer.
+    pub user: UserId,
+    /// Orders placed.
+    pub orders: u32,
+    /// Paid and kept over paid orders ([`Order::net_paid`] summed), yuan.
+    pub spent: Money,
+    /// Time of the latest order.
+    pub last_order_at: Option<DateTime<Utc>>,
+}
+
+impl CustomerStats {
+    /// The figures of `user` from its orders (the rule the stores' aggregates follow).
+    pub fn of<'a>(user: UserId, orders: impl IntoIterator<Item = &'a Order>) -> CustomerStats {
+        let mut stats = CustomerStats { user, orders: 0, spent: Money::ZERO, last_order_at: None };
+        for o in orders {
+            stats.orders = stats.orders.saturating_add(1);
+            stats.spent += o.net_paid();
+            stats.last_order_at = stats.last_order_at.max(Some(o.created_at));
+        }
+        stats
+    }
+}

@@ -20,16 +20,17 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::after_sales::AfterSale;
+use crate::after_sales::{AfterSale, AfterSaleFilter};
 use crate::cart::Cart;
-use crate::catalog::{Category, Merchant, Product, Sku, StockMove};
+use crate::catalog::{Category, Merchant, Product, ProductFilter, ProductSummary, Sku, StockMove, summarize};
 use crate::coupon::{CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus};
-use crate::identity::{Address, LoginFailures, Session, User, VerificationCode};
+use crate::identity::{Address, LoginFailures, Session, User, UserFilter, VerificationCode};
 use crate::ids::{
     AddressId, AfterSaleId, CheckoutId, CouponTemplateId, MerchantId, OrderId, PaymentId, ProductId, SessionId, SkuId,
     UserCouponId, UserId,
 };
-use crate::order::{Order, OrderStatus};
+use crate::order::{CustomerStats, Order, OrderFilter, OrderStatus};
+use crate::page::{Page, PageRequest};
 use crate::payment::Payment;
 use crate::points::{LedgerEntry, PointsAccount, PointsAction, PointsSource, Tier};
 
@@ -250,6 +251,29 @@ pub trait CatalogStore: Send + Sync {
     async fn skus_of(&self, product: ProductId) -> Result<Vec<Sku>, StoreError>;
     /// Every SKU, by id (one read for a product list, not one per product).
     async fn skus(&self) -> Result<Vec<Sku>, StoreError>;
+    /// One page of the products `filter` admits, in its sort, each with
+    /// its summary over its SKUs. `total` counts up to
+    /// [`crate::page::COUNT_CAP`].
+    async fn search_products(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<ProductSummary>, StoreError> {
+        // Reference behaviour (a whole-table scan) until each store serves it from an index.
+        let products = self.products().await?;
+        let mut skus: std::collections::HashMap<ProductId, Vec<Sku>> = std::collections::HashMap::new();
+        for sku in self.skus().await? {
+            skus.entry(sku.product).or_default().push(sku);
+        }
+        let mut found: Vec<ProductSummary> = products
+            .iter()
+            .map(|p| (p, summarize(p, skus.get(&p.id).map_or(&[][..], Vec::as_slice))))
+            .filter(|(p, s)| filter.admits(p, s))
+            .map(|(_, s)| s)
+            .collect();
+        found.sort_by(|a, b| filter.sort.compare(a, b));
+        Ok(page.page_from_iter(found.into_iter()))
+    }
 }
 
 /// Coupon reads.
@@ -265,6 +289,37 @@ pub trait CouponStore: Send + Sync {
     async fn user_coupons(&self, user: UserId) -> Result<Vec<UserCoupon>, StoreError>;
     /// Every coupon claimed from a template (its claim records), by id.
     async fn coupons_of_template(&self, template: CouponTemplateId) -> Result<Vec<UserCoupon>, StoreError>;
+    /// One page of every template, by id.
+    async fn list_templates(&self, page: PageRequest) -> Result<Page<CouponTemplate>, StoreError> {
+        Ok(page.page_from_iter(self.templates().await?.into_iter()))
+    }
+    /// One page of the coupons claimed from a template, by id.
+    async fn template_claims(
+        &self,
+        template: CouponTemplateId,
+        page: PageRequest,
+    ) -> Result<Page<UserCoupon>, StoreError> {
+        Ok(page.page_from_iter(self.coupons_of_template(template).await?.into_iter()))
+    }
+    /// One page of a user's coupons, newest claim first (then id,
+    /// descending), each with its status as of `now`
+    /// ([`UserCoupon::status_at`]: an unused coupon past its window reads
+    /// `expired`), only those of `status` when given.
+    async fn held_coupons(
+        &self,
+        user: UserId,
+        status: Option<UserCouponStatus>,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<UserCoupon>, StoreError> {
+        let mut held: Vec<UserCoupon> = self.user_coupons(user).await?;
+        for c in &mut held {
+            c.status = c.status_at(now);
+        }
+        held.retain(|c| status.is_none_or(|s| c.status == s));
+        held.sort_by(|a, b| b.claimed_at.cmp(&a.claimed_at).then(b.id.cmp(&a.id)));
+        Ok(page.page_from_iter(held.into_iter()))
+    }
 }
 
 /// Points and tier reads.
@@ -276,6 +331,16 @@ pub trait PointsStore: Send + Sync {
     async fn ledger(&self, user: UserId) -> Result<Vec<LedgerEntry>, StoreError>;
     /// The member tiers, by level.
     async fn tiers(&self) -> Result<Vec<Tier>, StoreError>;
+    /// One page of a user's ledger, newest first, only rows of `source` when given.
+    async fn ledger_page(
+        &self,
+        user: UserId,
+        source: Option<PointsSource>,
+        page: PageRequest,
+    ) -> Result<Page<LedgerEntry>, StoreError> {
+        let rows = self.ledger(user).await?;
+        Ok(page.page_from_iter(rows.into_iter().rev().filter(|r| source.is_none_or(|s| r.source == s))))
+    }
 }
 
 /// Cart reads.
@@ -301,6 +366,26 @@ pub trait OrderStore: Send + Sync {
     /// `pending_payment`, auto-confirm time for `shipped`) is at or before
     /// `now`, by id.
     async fn orders_due(&self, status: OrderStatus, now: DateTime<Utc>) -> Result<Vec<OrderId>, StoreError>;
+    /// One page of the orders `filter` admits, newest first by creation
+    /// time, then id. A filter needs a user or a merchant on PostgreSQL's
+    /// indexes to stay fast; none lists every order (admins).
+    async fn list_orders(&self, filter: &OrderFilter, page: PageRequest) -> Result<Page<Order>, StoreError> {
+        let all = match (filter.user, filter.merchant) {
+            (Some(u), _) => self.orders_of_user(u).await?,
+            (None, Some(m)) => self.orders_of_merchant(m).await?,
+            (None, None) => return Err(StoreError::Backend("list_orders needs a user or a merchant".into())),
+        };
+        Ok(page.page_from_iter(all.into_iter().filter(|o| filter.admits(o))))
+    }
+    /// The order figures of each of `users`, in the same order (a user
+    /// without orders has zero figures): one aggregate, not one read per user.
+    async fn customer_stats(&self, users: &[UserId]) -> Result<Vec<CustomerStats>, StoreError> {
+        let mut out = Vec::with_capacity(users.len());
+        for &u in users {
+            out.push(CustomerStats::of(u, &self.orders_of_user(u).await?));
+        }
+        Ok(out)
+    }
 }
 
 /// Payment reads.
@@ -321,6 +406,24 @@ pub trait AfterSalesStore: Send + Sync {
     async fn after_sales_of_order(&self, order: OrderId) -> Result<Vec<AfterSale>, StoreError>;
     /// The cases of a merchant's orders, newest first by creation time, then id (the back office's queue).
     async fn after_sales_of_merchant(&self, merchant: MerchantId) -> Result<Vec<AfterSale>, StoreError>;
+    /// One page of the cases `filter` admits, newest first by creation
+    /// time, then id.
+    async fn list_after_sales(
+        &self,
+        filter: &AfterSaleFilter,
+        page: PageRequest,
+    ) -> Result<Page<AfterSale>, StoreError> {
+        let all = match (filter.order, filter.merchant) {
+            (Some(o), _) => {
+                let mut v = self.after_sales_of_order(o).await?;
+                v.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+                v
+            }
+            (None, Some(m)) => self.after_sales_of_merchant(m).await?,
+            (None, None) => return Err(StoreError::Backend("list_after_sales needs an order or a merchant".into())),
+        };
+        Ok(page.page_from_iter(all.into_iter().filter(|c| filter.admits(c))))
+    }
 }
 
 /// A complete store: every read trait, and atomic batches of writes.
@@ -405,6 +508,13 @@ pub trait IdentityStore: Send + Sync {
     async fn put_address(&self, address: Address) -> Result<(), StoreError>;
     /// Deletes an address of `user`; true when one was deleted.
     async fn delete_address(&self, user: UserId, id: AddressId) -> Result<bool, StoreError>;
+    /// One page of the users `filter` admits, newest first (highest id).
+    async fn list_users(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, StoreError> {
+        let mut users = self.users().await?;
+        users.retain(|u| filter.admits(u));
+        users.sort_by_key(|u| std::cmp::Reverse(u.id));
+        Ok(page.page_from_iter(users.into_iter()))
+    }
 }
 
 /// A stored response to replay for a repeated `Idempotency-Key` (DESIGN §10).
@@ -480,6 +590,13 @@ impl<T: CatalogStore + ?Sized> CatalogStore for std::sync::Arc<T> {
     async fn skus(&self) -> Result<Vec<Sku>, StoreError> {
         (**self).skus().await
     }
+    async fn search_products(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<ProductSummary>, StoreError> {
+        (**self).search_products(filter, page).await
+    }
 }
 
 #[async_trait]
@@ -499,6 +616,25 @@ impl<T: CouponStore + ?Sized> CouponStore for std::sync::Arc<T> {
     async fn coupons_of_template(&self, template: CouponTemplateId) -> Result<Vec<UserCoupon>, StoreError> {
         (**self).coupons_of_template(template).await
     }
+    async fn list_templates(&self, page: PageRequest) -> Result<Page<CouponTemplate>, StoreError> {
+        (**self).list_templates(page).await
+    }
+    async fn template_claims(
+        &self,
+        template: CouponTemplateId,
+        page: PageRequest,
+    ) -> Result<Page<UserCoupon>, StoreError> {
+        (**self).template_claims(template, page).await
+    }
+    async fn held_coupons(
+        &self,
+        user: UserId,
+        status: Option<UserCouponStatus>,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<UserCoupon>, StoreError> {
+        (**self).held_coupons(user, status, now, page).await
+    }
 }
 
 #[async_trait]
@@ -511,6 +647,14 @@ impl<T: PointsStore + ?Sized> PointsStore for std::sync::Arc<T> {
     }
     async fn tiers(&self) -> Result<Vec<Tier>, StoreError> {
         (**self).tiers().await
+    }
+    async fn ledger_page(
+        &self,
+        user: UserId,
+        source: Option<PointsSource>,
+        page: PageRequest,
+    ) -> Result<Page<LedgerEntry>, StoreError> {
+        (**self).ledger_page(user, source, page).await
     }
 }
 
@@ -538,6 +682,12 @@ impl<T: OrderStore + ?Sized> OrderStore for std::sync::Arc<T> {
     async fn orders_due(&self, status: OrderStatus, now: DateTime<Utc>) -> Result<Vec<OrderId>, StoreError> {
         (**self).orders_due(status, now).await
     }
+    async fn list_orders(&self, filter: &OrderFilter, page: PageRequest) -> Result<Page<Order>, StoreError> {
+        (**self).list_orders(filter, page).await
+    }
+    async fn customer_stats(&self, users: &[UserId]) -> Result<Vec<CustomerStats>, StoreError> {
+        (**self).customer_stats(users).await
+    }
 }
 
 #[async_trait]
@@ -560,6 +710,13 @@ impl<T: AfterSalesStore + ?Sized> AfterSalesStore for std::sync::Arc<T> {
     }
     async fn after_sales_of_merchant(&self, merchant: MerchantId) -> Result<Vec<AfterSale>, StoreError> {
         (**self).after_sales_of_merchant(merchant).await
+    }
+    async fn list_after_sales(
+        &self,
+        filter: &AfterSaleFilter,
+        page: PageRequest,
+    ) -> Result<Page<AfterSale>, StoreError> {
+        (**self).list_after_sales(filter, page).await
     }
 }
 
@@ -636,6 +793,9 @@ impl<T: IdentityStore + ?Sized> IdentityStore for std::sync::Arc<T> {
     }
     async fn delete_address(&self, user: UserId, id: AddressId) -> Result<bool, StoreError> {
         (**self).delete_address(user, id).await
+    }
+    async fn list_users(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, StoreError> {
+        (**self).list_users(filter, page).await
     }
 }
 

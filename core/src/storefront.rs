@@ -7,11 +7,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Category, CategoryTree, Merchant, Product, ProductStatus, Sku};
+use crate::catalog::{Category, CategoryTree, Keyword, Merchant, Product, ProductFilter, ProductStatus, Sku};
+pub use crate::catalog::{ProductSort, ProductSummary, summarize};
 use crate::coupon::{CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus, Validity};
 use crate::error::MallError;
 use crate::ids::{CategoryId, CouponTemplateId, MerchantId, ProductId, UserCouponId, UserId};
 use crate::money::Money;
+use crate::page::{Page, PageRequest};
 use crate::service::Mall;
 use crate::storage::Store;
 
@@ -44,28 +46,15 @@ pub fn category_tree(categories: &[Category]) -> Vec<CategoryNode> {
     children(None, categories)
 }
 
-/// Product list order.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ProductSort {
-    /// Newest first (highest id: ids grow with time).
-    #[default]
-    Newest,
-    /// Lowest price first.
-    PriceAsc,
-    /// Highest price first.
-    PriceDesc,
-    /// Most units sold first.
-    Sales,
-}
-
 /// A product search (seed 001 §4.1, seed 004 §4.1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProductQuery {
     /// Only products in this category or below it.
     pub category: Option<CategoryId>,
-    /// Only products whose name contains this text (case-insensitive).
+    /// Only this seller's products.
+    pub merchant: Option<MerchantId>,
+    /// Only products whose name contains this text (case-insensitive,
+    /// any length of Chinese; at most 50 characters).
     pub keyword: Option<String>,
     /// Only products whose lowest SKU price is at least this, yuan.
     pub min_price: Option<Money>,
@@ -73,28 +62,6 @@ pub struct ProductQuery {
     pub max_price: Option<Money>,
     /// Order; ties by id descending.
     pub sort: ProductSort,
-}
-
-/// A product in a list: its price range over its SKUs, units sold and in stock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ProductSummary {
-    /// Product (SPU) id.
-    pub id: ProductId,
-    /// Name.
-    pub name: String,
-    /// Seller.
-    pub merchant: MerchantId,
-    /// Category.
-    pub category: CategoryId,
-    /// Lowest SKU price, yuan.
-    pub min_price: Money,
-    /// Highest SKU price, yuan.
-    pub max_price: Money,
-    /// Units sold over all SKUs.
-    pub sales: u64,
-    /// Units available over all SKUs.
-    pub available: u64,
 }
 
 /// A product with its SKUs and seller (seed 004 §4.2).
@@ -109,50 +76,6 @@ pub struct ProductDetail {
     pub skus: Vec<Sku>,
     /// Price range, units sold and in stock.
     pub summary: ProductSummary,
-}
-
-/// Summarises a product from its SKUs (a product without SKUs has a zero price range).
-pub fn summarize(product: &Product, skus: &[Sku]) -> ProductSummary {
-    let prices = skus.iter().map(|s| s.price);
-    ProductSummary {
-        id: product.id,
-        name: product.name.clone(),
-        merchant: product.merchant,
-        category: product.category,
-        min_price: prices.clone().min().unwrap_or(Money::ZERO),
-        max_price: prices.max().unwrap_or(Money::ZERO),
-        sales: skus.iter().map(|s| u64::from(s.stock.sold)).sum(),
-        available: skus.iter().map(|s| u64::from(s.stock.available)).sum(),
-    }
-}
-
-/// The on-sale products matching `query`, in its order.
-pub fn search(
-    products: &[Product],
-    skus: &HashMap<ProductId, Vec<Sku>>,
-    tree: &CategoryTree,
-    query: &ProductQuery,
-) -> Vec<ProductSummary> {
-    let keyword = query.keyword.as_deref().map(str::to_lowercase).filter(|k| !k.trim().is_empty());
-    let mut found: Vec<ProductSummary> = products
-        .iter()
-        .filter(|p| p.status == ProductStatus::OnSale)
-        .filter(|p| query.category.is_none_or(|c| tree.path(p.category).contains(&c)))
-        .filter(|p| keyword.as_deref().is_none_or(|k| p.name.to_lowercase().contains(k)))
-        .map(|p| summarize(p, skus.get(&p.id).map_or(&[][..], Vec::as_slice)))
-        .filter(|s| query.min_price.is_none_or(|m| s.min_price >= m))
-        .filter(|s| query.max_price.is_none_or(|m| s.min_price <= m))
-        .collect();
-    found.sort_by(|a, b| {
-        let by = match query.sort {
-            ProductSort::Newest => std::cmp::Ordering::Equal,
-            ProductSort::PriceAsc => a.min_price.cmp(&b.min_price),
-            ProductSort::PriceDesc => b.min_price.cmp(&a.min_price),
-            ProductSort::Sales => b.sales.cmp(&a.sales),
-        };
-        by.then(b.id.cmp(&a.id))
-    });
-    found
 }
 
 /// A template in the coupon market, with whether the buyer holds one (seed 004 §5.1 `is_received`).
@@ -213,19 +136,39 @@ impl<S: Store> Mall<S> {
         Ok(category_tree(&self.store().categories().await?))
     }
 
-    /// Searches the on-sale products.
+    /// One page of the on-sale products matching `query`, in its order
+    /// (served by the store's indexes).
     ///
     /// # Errors
-    /// [`MallError::Catalog`] for a broken category tree, [`MallError::Storage`].
-    pub async fn search_products(&self, query: &ProductQuery) -> Result<Vec<ProductSummary>, MallError> {
+    /// [`MallError::InvalidInput`] on `keyword` above 50 characters;
+    /// [`MallError::Catalog`] for a broken category tree; [`MallError::Storage`].
+    pub async fn search_products(
+        &self,
+        query: &ProductQuery,
+        page: PageRequest,
+    ) -> Result<Page<ProductSummary>, MallError> {
         let store = self.store();
-        let tree = CategoryTree::new(&store.categories().await?)?;
-        let products = store.products().await?;
-        let mut skus: HashMap<ProductId, Vec<Sku>> = HashMap::with_capacity(products.len());
-        for sku in store.skus().await? {
-            skus.entry(sku.product).or_default().push(sku);
-        }
-        Ok(search(&products, &skus, &tree, query))
+        let keyword = match &query.keyword {
+            Some(k) => Keyword::parse(k).map_err(|e| MallError::InvalidInput {
+                field: "keyword".into(),
+                message: e.to_string().trim_start_matches("keyword: ").to_owned(),
+            })?,
+            None => None,
+        };
+        let categories = match query.category {
+            Some(c) => Some(CategoryTree::new(&store.categories().await?)?.subtree(c)),
+            None => None,
+        };
+        let filter = ProductFilter {
+            categories,
+            merchant: query.merchant,
+            keyword,
+            min_price: query.min_price,
+            max_price: query.max_price,
+            status: Some(ProductStatus::OnSale),
+            sort: query.sort,
+        };
+        Ok(store.search_products(&filter, page).await?)
     }
 
     /// A product with its SKUs. Off-sale products are shown too (an old

@@ -5,6 +5,9 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+pub use mallkit_core::page::Page;
+use mallkit_core::page::PageRequest;
+
 use crate::error::ApiError;
 
 /// `{"code":0,"message":"success","data":…}`.
@@ -39,20 +42,24 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
+    /// The checked request.
+    ///
+    /// # Errors
+    /// [`ApiError::Decode`] naming `page` or `page_size`.
+    pub fn request(&self) -> Result<PageRequest, ApiError> {
+        PageRequest::new(self.page, self.page_size).map_err(|e| ApiError::Decode {
+            field: e.field().into(),
+            message: e.to_string()[e.field().len() + 2..].into(),
+        })
+    }
+
     /// Checks the bounds and returns (page, page_size).
     ///
     /// # Errors
     /// [`ApiError::Decode`] naming `page` or `page_size`.
     pub fn bounds(&self) -> Result<(u32, u32), ApiError> {
-        let page = self.page.unwrap_or(1);
-        let size = self.page_size.unwrap_or(20);
-        if page == 0 {
-            return Err(ApiError::Decode { field: "page".into(), message: "must be at least 1".into() });
-        }
-        if !(1..=100).contains(&size) {
-            return Err(ApiError::Decode { field: "page_size".into(), message: "must be 1-100".into() });
-        }
-        Ok((page, size))
+        let r = self.request()?;
+        Ok((r.page(), r.page_size()))
     }
 
     /// One page of `items`.
@@ -60,27 +67,6 @@ impl PageQuery {
     /// # Errors
     /// As [`PageQuery::bounds`].
     pub fn page<T>(&self, items: Vec<T>) -> Result<Page<T>, ApiError> {
-        let (page, page_size) = self.bounds()?;
-        let total = items.len() as u64;
-        let skip = (u64::from(page) - 1) * u64::from(page_size);
-        let items: Vec<T> =
-            items.into_iter().skip(usize::try_from(skip).unwrap_or(usize::MAX)).take(page_size as usize).collect();
-        let has_more = skip + (items.len() as u64) < total;
-        Ok(Page { items, total, page, page_size, has_more })
+        Ok(self.request()?.page_from_iter(items.into_iter()))
     }
-}
-
-/// One page of a list.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Page<T> {
-    /// The items of this page.
-    pub items: Vec<T>,
-    /// Items in the whole list.
-    pub total: u64,
-    /// This page, from 1.
-    pub page: u32,
-    /// Page size.
-    pub page_size: u32,
-    /// True when a later page has items.
-    pub has_more: bool,
 }

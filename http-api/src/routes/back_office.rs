@@ -526,7 +526,7 @@ pub async fn list_customers(
         items.push(customer_summary(&app, user).await?.0);
     }
     let has_more = start + items.len() < total;
-    Ok(Data(Page { items, total: total as u64, page: number, page_size: size, has_more }))
+    Ok(Data(Page { items, total: total as u64, total_capped: false, page: number, page_size: size, has_more }))
 }
 
 /// One customer with points, coupons, orders and spending.

@@ -1,7 +1,7 @@
 //! Categories and products (seed 001 §4, seed 004 §4): public, no token.
 
 use axum::extract::State;
-use mallkit_core::ids::{CategoryId, ProductId};
+use mallkit_core::ids::{CategoryId, MerchantId, ProductId};
 use mallkit_core::storefront::{CategoryNode, ProductDetail, ProductQuery, ProductSort, ProductSummary};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -18,7 +18,9 @@ use crate::extract::{Param, Params};
 pub struct ProductParams {
     /// Only this category and its sub-categories.
     pub category_id: Option<CategoryId>,
-    /// Name contains (case-insensitive).
+    /// Only this seller's products.
+    pub merchant_id: Option<MerchantId>,
+    /// Name contains (case-insensitive; Chinese of any length; at most 50 characters).
     pub keyword: Option<String>,
     /// Lowest price at least, yuan.
     #[param(value_type = Option<String>)]
@@ -60,16 +62,16 @@ pub async fn products(
     State(app): State<App>,
     Params(p): Params<ProductParams>,
 ) -> ApiResult<Data<Page<ProductSummary>>> {
+    let page = PageQuery { page: p.page, page_size: p.page_size }.request()?;
     let query = ProductQuery {
         category: p.category_id,
+        merchant: p.merchant_id,
         keyword: p.keyword,
         min_price: price("min_price", p.min_price.as_ref())?,
         max_price: price("max_price", p.max_price.as_ref())?,
         sort: p.sort.unwrap_or_default(),
     };
-    let page = PageQuery { page: p.page, page_size: p.page_size };
-    page.bounds()?;
-    Ok(Data(page.page(app.mall.search_products(&query).await?)?))
+    Ok(Data(app.mall.search_products(&query, page).await?))
 }
 
 /// A product with its SKUs, stock and seller.

@@ -9,6 +9,10 @@ use crate::ids::{CategoryId, MerchantId, ProductId, SkuId};
 use crate::money::Money;
 use crate::storage::GuardFailure;
 
+pub mod search;
+
+pub use search::{Keyword, ProductFilter, ProductSort, ProductSummary, search_tokens, summarize};
+
 /// A node of the category tree; `parent` is `None` for a root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -229,6 +233,18 @@ impl CategoryTree {
             }
         }
         Ok(tree)
+    }
+
+    /// `category` and every category below it, sorted (just `category` when
+    /// it is unknown or has no children).
+    pub fn subtree(&self, category: CategoryId) -> Vec<CategoryId> {
+        let mut out: Vec<CategoryId> =
+            self.parent.keys().copied().filter(|&c| c == category || self.path(c).contains(&category)).collect();
+        if out.is_empty() {
+            out.push(category);
+        }
+        out.sort_unstable();
+        out
     }
 
     /// `category` followed by its ancestors up to the root. An unknown
