@@ -4,15 +4,16 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use mallkit_core::after_sales::AfterSaleRequestLine;
 use mallkit_core::after_sales::{AfterSaleAction, AfterSaleKind, AfterSaleStatus};
 use mallkit_core::catalog::{Category, Merchant, Product, ProductStatus, Sku, Stock};
+use mallkit_core::checkout::{CheckoutItems, CheckoutRequest};
 use mallkit_core::clock::{ManualClock, SequentialIds};
 use mallkit_core::coupon::{CouponKind, CouponScope, CouponTemplate, TemplateStatus, Validity};
 use mallkit_core::ids::{CategoryId, CouponTemplateId, MerchantId, ProductId, SkuId, UserId};
 use mallkit_core::order::{Actor, OrderStatus};
 use mallkit_core::payment::{PaymentChannel, SimulatedProvider};
 use mallkit_core::pricing::{CouponChoice, PointsChoice};
-use mallkit_core::service::{AfterSaleRequestLine, CheckoutItems, CheckoutRequest};
 use mallkit_core::storage::Store;
 use mallkit_core::{Mall, MallError, Money, Policy};
 

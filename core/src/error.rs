@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 
 use crate::after_sales::{AfterSaleAction, AfterSaleKind, AfterSaleStatus};
 use crate::catalog::CatalogError;
+use crate::catalog::search::KeywordTooLong;
 use crate::coupon::TemplateError;
 use crate::ids::{AfterSaleId, CouponTemplateId, OrderId, PaymentId, ProductId, SkuId, UserCouponId, UserId};
 use crate::money::Money;
 use crate::order::{IllegalTransition, OrderStatus};
+use crate::page::PageError;
 use crate::payment::ProviderError;
 use crate::pricing::QuoteError;
-use crate::storage::{GuardFailure, StoreError};
 
 /// Why a mallkit command refused. Nothing was written when one is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -293,31 +294,28 @@ impl MallError {
     }
 }
 
-impl From<StoreError> for MallError {
-    fn from(e: StoreError) -> MallError {
-        use GuardFailure as G;
-        match e {
-            StoreError::Backend(m) => MallError::Storage(m),
-            StoreError::Guard(g) => match g {
-                G::InsufficientStock { sku, requested, available } => {
-                    MallError::InsufficientStock { sku, requested, available }
-                }
-                G::InsufficientPoints { needed, balance, .. } => MallError::InsufficientPoints { needed, balance },
-                G::CouponStatusChanged { coupon, actual, .. } => MallError::CouponUnavailable { coupon, actual },
-                G::TemplateExhausted { template, limit } => MallError::CouponSoldOut { template, limit },
-                G::ClaimLimitReached { template, user, limit } => MallError::CouponClaimLimit { template, user, limit },
-                G::TemplateDisabled(t) => MallError::CouponNotClaimable(t),
-                G::NotFound { entity, id } => MallError::not_found(entity, id),
-                G::Taken { field } => MallError::LoginTaken { field },
-                G::VersionConflict { entity, id } | G::AlreadyExists { entity, id } => {
-                    MallError::Conflict { entity, id }
-                }
-                // A ledger source applied twice, or a frozen/positivity guard: a
-                // concurrent command did this step already.
-                G::PointsSourceApplied { user, .. }
-                | G::InsufficientFrozen { user, .. }
-                | G::NonPositivePoints { user, .. } => MallError::Conflict { entity: "points_account", id: user.0 },
-            },
-        }
+/// [`MallError::InvalidInput`] naming `field`.
+pub(crate) fn invalid(field: &str, message: &str) -> MallError {
+    MallError::InvalidInput { field: field.to_owned(), message: message.to_owned() }
+}
+
+/// Refuses a blank `value` as [`MallError::InvalidInput`] naming `field`.
+pub(crate) fn non_empty(field: &str, value: &str) -> Result<(), MallError> {
+    if value.trim().is_empty() { Err(invalid(field, "must not be empty")) } else { Ok(()) }
+}
+
+impl From<PageError> for MallError {
+    fn from(e: PageError) -> MallError {
+        let message = match e {
+            PageError::Page => "must be at least 1".to_owned(),
+            PageError::PageSize => format!("must be 1-{}", crate::page::MAX_PAGE_SIZE),
+        };
+        MallError::InvalidInput { field: e.field().to_owned(), message }
+    }
+}
+
+impl From<KeywordTooLong> for MallError {
+    fn from(_: KeywordTooLong) -> MallError {
+        invalid("keyword", &format!("must be at most {} characters", crate::catalog::search::MAX_KEYWORD_CHARS))
     }
 }

@@ -19,22 +19,25 @@
 pub mod after_sales;
 pub mod cart;
 pub mod catalog;
-pub mod catalog_editing;
+pub mod checkout;
 pub mod clock;
 pub mod coupon;
+pub mod engine;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod inventory;
 pub mod money;
 pub mod order;
 pub mod page;
 pub mod payment;
 pub mod points;
+pub mod policy;
 pub mod pricing;
-pub mod service;
 pub mod storage;
 pub mod storefront;
 
+pub use engine::Mall;
 pub use error::MallError;
 pub use money::{Money, Rate, Rounding};
-pub use service::{Mall, Policy};
+pub use policy::Policy;

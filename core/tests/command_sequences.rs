@@ -9,8 +9,10 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use mallkit_core::after_sales::AfterSaleRequestLine;
 use mallkit_core::after_sales::{self, AfterSale, AfterSaleAction, AfterSaleKind, AfterSaleStatus};
 use mallkit_core::catalog::{Category, Merchant, Product, ProductStatus, Sku, Stock};
+use mallkit_core::checkout::{CheckoutItems, CheckoutRequest};
 use mallkit_core::clock::{Clock, ManualClock, SequentialIds};
 use mallkit_core::coupon::{
     CouponKind, CouponScope, CouponTemplate, StackLayer, TemplateStatus, UserCouponStatus, Validity,
@@ -20,7 +22,6 @@ use mallkit_core::order::{Actor, Order, OrderStatus};
 use mallkit_core::payment::{PaymentChannel, SimulatedProvider};
 use mallkit_core::points::{PointsAction, Tier};
 use mallkit_core::pricing::{CouponChoice, PointsChoice, ShippingRule};
-use mallkit_core::service::{AfterSaleRequestLine, CheckoutItems, CheckoutRequest};
 use mallkit_core::storage::{AfterSalesStore, PaymentStore, PointsStore};
 use mallkit_core::{Mall, MallError, Money, Policy, Rate};
 use mallkit_storage_memory::MemoryStore;

@@ -450,7 +450,7 @@ async fn points(tx: &mut Tx, mut entry: LedgerEntry) -> Result<(), Stop> {
         return Err(source_applied(&entry));
     }
     let mut acc = account(&row)?;
-    acc.apply(&mut entry)?;
+    acc.apply(&mut entry).map_err(GuardFailure::from)?;
     let written = sqlx::query(
         "WITH entry AS (
              INSERT INTO points_ledger (id, user_id, source, action, reference, points, balance_delta, frozen_delta,

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use mallkit_core::catalog::{Category, Merchant, Product, ProductStatus, Sku, Stock};
+use mallkit_core::checkout::{CheckoutItems, CheckoutRequest};
 use mallkit_core::clock::{ManualClock, SequentialIds};
 use mallkit_core::coupon::{CouponKind, CouponScope, CouponTemplate, TemplateStatus, Validity};
 use mallkit_core::ids::{CategoryId, CouponTemplateId, MerchantId, ProductId, SkuId, UserId};
 use mallkit_core::payment::SimulatedProvider;
 use mallkit_core::pricing::{CouponChoice, PointsChoice};
-use mallkit_core::service::{CheckoutItems, CheckoutRequest};
 use mallkit_core::storage::{CatalogStore, CouponStore, PointsStore};
 use mallkit_core::{Mall, Money, Policy};
 use mallkit_storage_postgres::PgStore;

@@ -6,9 +6,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use mallkit_core::after_sales::AfterSaleRequestLine;
 use mallkit_core::after_sales::{AfterSale, AfterSaleAction, AfterSaleKind};
 use mallkit_core::cart::Cart;
 use mallkit_core::catalog::{Category, Merchant, Product, ProductStatus, Sku, Stock, StockMove};
+use mallkit_core::checkout::{CheckoutItems, CheckoutRequest};
 use mallkit_core::clock::{ManualClock, SequentialIds};
 use mallkit_core::coupon::{
     CouponKind, CouponScope, CouponTemplate, StackLayer, TemplateStatus, UserCoupon, UserCouponStatus, Validity,
@@ -21,7 +23,6 @@ use mallkit_core::order::{Actor, Order, OrderStatus};
 use mallkit_core::payment::{Payment, PaymentChannel, SimulatedProvider};
 use mallkit_core::points::{LedgerEntry, PointsAccount, PointsAction, PointsSource, Tier};
 use mallkit_core::pricing::{CouponChoice, PointsChoice};
-use mallkit_core::service::{AfterSaleRequestLine, CheckoutItems, CheckoutRequest};
 use mallkit_core::storage::{
     AfterSalesStore, CatalogStore, GuardFailure, OrderStore, PaymentStore, Store, StoreError, Write,
 };

@@ -7,15 +7,16 @@ use std::fmt::Display;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use mallkit_core::after_sales::AfterSaleRequestLine;
 use mallkit_core::after_sales::{AfterSale, AfterSaleAction};
 use mallkit_core::catalog::CategoryTree;
+use mallkit_core::checkout::{Checkout, CheckoutItems, CheckoutRequest};
 use mallkit_core::clock::{Clock, ManualClock, SequentialIds};
 use mallkit_core::ids::{AfterSaleId, LedgerEntryId, OrderId, SkuId, UserCouponId, UserId};
 use mallkit_core::order::Actor;
 use mallkit_core::payment::{Payment, PaymentChannel, SimulatedProvider};
 use mallkit_core::points::{LedgerEntry, PointsAction, PointsSource};
 use mallkit_core::pricing::{CouponChoice, PointsChoice, Quote};
-use mallkit_core::service::{AfterSaleRequestLine, Checkout, CheckoutItems, CheckoutRequest};
 use mallkit_core::storage::{Store, Write};
 use mallkit_core::{Mall, MallError, Money};
 use serde::Serialize;

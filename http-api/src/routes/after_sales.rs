@@ -3,10 +3,10 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use mallkit_core::after_sales::AfterSaleRequestLine;
 use mallkit_core::after_sales::{AfterSale, AfterSaleAction, AfterSaleKind};
 use mallkit_core::ids::{AfterSaleId, OrderId};
 use mallkit_core::order::Actor;
-use mallkit_core::service::AfterSaleRequestLine;
 use mallkit_core::storage::{AfterSalesStore, OrderStore};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

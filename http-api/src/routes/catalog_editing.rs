@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
+use mallkit_core::catalog::editing::{NewSku, SkuChange};
 use mallkit_core::catalog::{ProductStatus, Sku};
-use mallkit_core::catalog_editing::{NewSku, SkuChange};
 use mallkit_core::ids::{CategoryId, MerchantId, ProductId, SkuId};
 use mallkit_core::storefront::ProductDetail;
 use serde::Deserialize;

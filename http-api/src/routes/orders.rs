@@ -3,10 +3,10 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use mallkit_core::checkout::{Checkout, CheckoutItems, CheckoutRequest};
 use mallkit_core::ids::{AddressId, OrderId, SkuId, UserCouponId};
 use mallkit_core::order::{Order, OrderStatus};
 use mallkit_core::pricing::{CouponChoice, PointsChoice, Quote};
-use mallkit_core::service::{Checkout, CheckoutItems, CheckoutRequest};
 use mallkit_core::storage::OrderStore;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -10,6 +10,9 @@ use crate::ids::{
 };
 use crate::money::Money;
 
+pub mod commands;
+pub mod store;
+
 /// Order status (seed 004 §6.3 codes 0–5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

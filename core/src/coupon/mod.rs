@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{CategoryId, CheckoutId, CouponTemplateId, MerchantId, ProductId, SkuId, UserCouponId, UserId};
 use crate::money::{Money, Rate, Rounding};
 
+pub mod commands;
+pub mod store;
+
 /// What a coupon takes off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -11,7 +11,44 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{LedgerEntryId, UserId};
 use crate::money::{Money, Rate, Rounding};
-use crate::storage::GuardFailure;
+
+pub mod commands;
+pub mod store;
+
+/// A ledger row refused by the account it would move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PointsShort {
+    /// A row of zero or negative points where only positive ones make sense.
+    #[error("user {user}: {action:?} of {points} points must be positive")]
+    NonPositive {
+        /// Account owner.
+        user: UserId,
+        /// Action.
+        action: PointsAction,
+        /// Points given.
+        points: i64,
+    },
+    /// A freeze or deduction larger than the balance.
+    #[error("user {user}: {needed} points needed, balance {balance}")]
+    Balance {
+        /// Account owner.
+        user: UserId,
+        /// Points needed.
+        needed: i64,
+        /// Balance there was.
+        balance: i64,
+    },
+    /// A spend or unfreeze larger than the frozen points.
+    #[error("user {user}: {needed} frozen points needed, {frozen} frozen")]
+    Frozen {
+        /// Account owner.
+        user: UserId,
+        /// Points needed.
+        needed: i64,
+        /// Frozen there were.
+        frozen: i64,
+    },
+}
 
 /// A user's points account (seed 004 §4.1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,11 +147,11 @@ impl PointsAccount {
     /// Applies `entry` to the account and fills `entry.balance_after`.
     ///
     /// # Errors
-    /// [`GuardFailure::InsufficientPoints`] when a freeze or negative
-    /// adjustment exceeds the balance, [`GuardFailure::InsufficientFrozen`]
+    /// [`PointsShort::Balance`] when a freeze or negative
+    /// adjustment exceeds the balance, [`PointsShort::Frozen`]
     /// when a spend or unfreeze exceeds the frozen points. The account is
     /// left unchanged on error.
-    pub fn apply(&mut self, entry: &mut LedgerEntry) -> Result<(), GuardFailure> {
+    pub fn apply(&mut self, entry: &mut LedgerEntry) -> Result<(), PointsShort> {
         let n = entry.points;
         let (db, df, earned, spent) = match entry.action {
             PointsAction::Earn => (n, 0, n, 0),
@@ -127,13 +164,13 @@ impl PointsAccount {
         };
         let guards_balance = matches!(entry.action, PointsAction::Freeze | PointsAction::Adjust);
         if n <= 0 && entry.action != PointsAction::Adjust {
-            return Err(GuardFailure::NonPositivePoints { user: self.user, action: entry.action, points: n });
+            return Err(PointsShort::NonPositive { user: self.user, action: entry.action, points: n });
         }
         if guards_balance && db < 0 && self.balance + db < 0 {
-            return Err(GuardFailure::InsufficientPoints { user: self.user, needed: -db, balance: self.balance });
+            return Err(PointsShort::Balance { user: self.user, needed: -db, balance: self.balance });
         }
         if df < 0 && self.frozen + df < 0 {
-            return Err(GuardFailure::InsufficientFrozen { user: self.user, needed: -df, frozen: self.frozen });
+            return Err(PointsShort::Frozen { user: self.user, needed: -df, frozen: self.frozen });
         }
         self.balance += db;
         self.frozen += df;

@@ -11,12 +11,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{CategoryTree, Product, ProductStatus, Sku, Stock, StockMove};
+use crate::catalog::{CategoryTree, Product, ProductStatus, Sku};
+use crate::engine::Mall;
 use crate::error::MallError;
+use crate::error::invalid;
 use crate::ids::{CategoryId, MerchantId, ProductId, SkuId};
+use crate::inventory::{Stock, StockMove};
 use crate::money::Money;
 use crate::order::Actor;
-use crate::service::{Mall, invalid};
 use crate::storage::{Store, Write};
 use crate::storefront::ProductDetail;
 

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{OrderId, PaymentId, UserId};
 use crate::money::Money;
 
+pub mod commands;
+pub mod store;
+
 /// Payment status (seed 004 §7.2 `pay_status` 0–4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -9,6 +9,11 @@ use crate::ids::{AfterSaleId, MerchantId, OrderId, UserId};
 use crate::money::{Money, Rounding, allocate};
 use crate::order::{Actor, Order, OrderLine};
 
+pub mod commands;
+pub mod store;
+
+pub use commands::AfterSaleRequestLine;
+
 /// What the buyer asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

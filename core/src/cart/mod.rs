@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{SkuId, UserId};
 
+pub mod commands;
+pub mod store;
+
 /// The most units of one SKU a cart line or order line may hold (a guard
 /// against typos and overflow; seed 001 §5 limits cart quantities too).
 pub const MAX_LINE_QUANTITY: u32 = 999;
