@@ -290,14 +290,14 @@ pub async fn partial_return_below_threshold_claws_back_the_kept_units_discount<S
     let ask = |line_no| [AfterSaleRequestLine { line_no, quantity: 1, amount: None }];
     let case = w
         .mall
-        .apply_after_sale(BUYER, order.id, AfterSaleKind::ReturnAndRefund, &ask(line_255), "")
+        .apply_after_sale(BUYER, order.id, AfterSaleKind::ReturnAndRefund, &ask(line_255), "不想要了")
         .await
         .expect("apply");
     assert_eq!((case.goods_amount, case.clawback, case.refund_amount), (m("233.45"), m("8.45"), m("225.00")));
     // Returning the rest too gives the clawback back: 91.55 + 8.45 = 100.00.
     let rest = w
         .mall
-        .apply_after_sale(BUYER, order.id, AfterSaleKind::ReturnAndRefund, &ask(line_100), "")
+        .apply_after_sale(BUYER, order.id, AfterSaleKind::ReturnAndRefund, &ask(line_100), "不想要了")
         .await
         .expect("apply rest");
     assert_eq!((rest.goods_amount, rest.clawback, rest.refund_amount), (m("91.55"), m("-8.45"), m("100.00")));

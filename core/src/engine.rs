@@ -62,6 +62,15 @@ impl<S: Store> Mall<S> {
         &self.store
     }
 
+    /// Checks that the store answers a cheap read (readiness).
+    ///
+    /// # Errors
+    /// [`crate::MallError::Storage`] when it does not.
+    pub async fn check_store(&self) -> Result<(), crate::MallError> {
+        self.store.tiers().await?;
+        Ok(())
+    }
+
     /// The policy.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -84,7 +93,7 @@ impl<S: Store> Mall<S> {
         format!("{prefix}{}{id:06}", self.now().format("%Y%m%d"))
     }
 
-    pub(crate) fn ledger(
+    pub(crate) fn ledger_write(
         &self,
         user: UserId,
         source: PointsSource,

@@ -299,6 +299,30 @@ pub(crate) fn invalid(field: &str, message: &str) -> MallError {
     MallError::InvalidInput { field: field.to_owned(), message: message.to_owned() }
 }
 
+/// Checks a free-text field: trimmed, `min` to `max` characters (seed 001
+/// limits: remarks, reasons and notes 200, tracking numbers 64).
+///
+/// # Errors
+/// [`MallError::InvalidInput`] naming `field`.
+pub fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<(), MallError> {
+    let len = value.trim().chars().count();
+    if len < min || len > max {
+        let message = if min == 0 {
+            format!("must be at most {max} characters")
+        } else {
+            format!("must be {min}-{max} characters")
+        };
+        return Err(invalid(field, &message));
+    }
+    Ok(())
+}
+
+/// Longest remark, reason or note, characters.
+pub const MAX_NOTE_CHARS: usize = 200;
+
+/// Longest tracking number, characters.
+pub const MAX_TRACKING_CHARS: usize = 64;
+
 /// Refuses a blank `value` as [`MallError::InvalidInput`] naming `field`.
 pub(crate) fn non_empty(field: &str, value: &str) -> Result<(), MallError> {
     if value.trim().is_empty() { Err(invalid(field, "must not be empty")) } else { Ok(()) }

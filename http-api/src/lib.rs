@@ -105,7 +105,7 @@ pub struct AppState {
     pub mall: Mall<SharedStore>,
     /// Identity commands.
     pub accounts: Accounts<SharedStore>,
-    /// The store, for reads and idempotency keys.
+    /// The store, for idempotency keys only: routes reach data through `mall` and `accounts`.
     pub store: SharedStore,
     /// The clock.
     pub clock: Arc<dyn Clock>,

@@ -457,4 +457,12 @@ impl AfterSalesStore for MemoryStore {
     async fn after_sales_of_merchant(&self, merchant: MerchantId) -> Result<Vec<AfterSale>, StoreError> {
         Ok(self.read().after_sales.values().rev().filter(|a| a.merchant == merchant).cloned().collect())
     }
+    async fn list_after_sales(
+        &self,
+        filter: &mallkit_core::after_sales::AfterSaleFilter,
+        page: mallkit_core::page::PageRequest,
+    ) -> Result<mallkit_core::page::Page<AfterSale>, StoreError> {
+        let state = self.read();
+        Ok(page.page_from_iter(state.after_sales.values().rev().filter(|a| filter.admits(a)).cloned()))
+    }
 }

@@ -391,6 +391,22 @@ impl AfterSalesStore for PgStore {
         let sql = "SELECT * FROM after_sales WHERE merchant_id = $1 ORDER BY created_at DESC, id DESC";
         self.after_sales_where(sql, i64_of(merchant.0)).await
     }
+    async fn list_after_sales(
+        &self,
+        filter: &mallkit_core::after_sales::AfterSaleFilter,
+        page: mallkit_core::page::PageRequest,
+    ) -> Result<mallkit_core::page::Page<AfterSale>, StoreError> {
+        // Interim: a buyer's cases by user id; the indexed version lands with migration 0011.
+        let all = match (filter.user, filter.merchant) {
+            (Some(u), _) => {
+                let sql = "SELECT * FROM after_sales WHERE user_id = $1 ORDER BY created_at DESC, id DESC";
+                self.after_sales_where(sql, i64_of(u.0)).await?
+            }
+            (None, Some(m)) => self.after_sales_of_merchant(m).await?,
+            (None, None) => return Err(StoreError::Backend("list_after_sales needs a user or a merchant".into())),
+        };
+        Ok(page.page_from_iter(all.into_iter().filter(|c| filter.admits(c))))
+    }
 }
 
 // ---- single-table reads ----

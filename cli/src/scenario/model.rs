@@ -362,8 +362,8 @@ pub enum Action {
         kind: AfterSaleKind,
         /// Lines.
         lines: Vec<CaseLine>,
-        /// Reason.
-        #[serde(default)]
+        /// Reason, 1–200 characters (default `不想要了`).
+        #[serde(default = "default_reason")]
         reason: String,
         /// Name for the case.
         #[serde(rename = "as", default)]
@@ -607,4 +607,9 @@ pub struct Expect {
     /// Σ refunds the payment provider made, yuan.
     #[serde(default)]
     pub provider_refunded: Option<Money>,
+}
+
+/// The reason of an after-sales request that names none (a reason is required, seed 000 §6).
+fn default_reason() -> String {
+    "不想要了".to_owned()
 }

@@ -6,6 +6,7 @@ use crate::after_sales::{
     self, AfterSale, AfterSaleAction, AfterSaleKind, AfterSaleLine, AfterSaleLog, AfterSaleStatus,
 };
 use crate::engine::{Mall, retrying};
+use crate::error::{MAX_NOTE_CHARS, MAX_TRACKING_CHARS, check_text};
 use crate::error::{MallError, invalid};
 use crate::ids::{AfterSaleId, OrderId, UserId};
 use crate::inventory::StockMove;
@@ -47,6 +48,7 @@ impl<S: Store> Mall<S> {
         lines: &[AfterSaleRequestLine],
         reason: &str,
     ) -> Result<AfterSale, MallError> {
+        check_text("reason", reason, 1, MAX_NOTE_CHARS)?;
         retrying!(self.try_apply_after_sale(user, order, kind, lines, reason).await)
     }
 
@@ -190,6 +192,11 @@ impl<S: Store> Mall<S> {
         action: AfterSaleAction,
         note: &str,
     ) -> Result<AfterSale, MallError> {
+        if action == AfterSaleAction::ShipBack {
+            check_text("tracking_no", note, 1, MAX_TRACKING_CHARS)?;
+        } else {
+            check_text("note", note, 0, MAX_NOTE_CHARS)?;
+        }
         retrying!(self.try_after_sale_step(actor, id, action, note).await)
     }
 
@@ -339,7 +346,7 @@ impl<S: Store> Mall<S> {
 
         if points_back > 0 {
             case.points_returned = points_back;
-            writes.push(self.ledger(
+            writes.push(self.ledger_write(
                 order.user,
                 PointsSource::RefundReturn,
                 PointsAction::Return,
@@ -360,7 +367,7 @@ impl<S: Store> Mall<S> {
             if reverse > 0 {
                 case.points_reversed = reverse;
                 order.points_reversed = due;
-                writes.push(self.ledger(
+                writes.push(self.ledger_write(
                     order.user,
                     PointsSource::RefundReversal,
                     PointsAction::Reverse,

@@ -10,6 +10,7 @@ use crate::money::{Money, Rounding, allocate};
 use crate::order::{Actor, Order, OrderLine};
 
 pub mod commands;
+pub mod queries;
 pub mod store;
 
 pub use commands::AfterSaleRequestLine;

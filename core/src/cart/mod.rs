@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{SkuId, UserId};
 
 pub mod commands;
+pub mod queries;
 pub mod store;
 
 /// The most units of one SKU a cart line or order line may hold (a guard

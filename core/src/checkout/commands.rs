@@ -12,6 +12,7 @@ use crate::checkout::{Checkout, CheckoutItems, CheckoutRequest};
 use crate::coupon::{CouponTemplate, UserCoupon, UserCouponStatus};
 use crate::engine::{Mall, retrying};
 use crate::error::MallError;
+use crate::error::{MAX_NOTE_CHARS, check_text};
 use crate::ids::{CheckoutId, CouponTemplateId, MerchantId, OrderId, SkuId, UserId};
 use crate::inventory::StockMove;
 use crate::money::Money;
@@ -94,6 +95,7 @@ impl<S: Store> Mall<S> {
     /// # Errors
     /// [`MallError::Quote`] and the catalog errors of [`Mall::add_to_cart`].
     pub async fn preview(&self, user: UserId, request: &CheckoutRequest) -> Result<Quote, MallError> {
+        check_text("remark", &request.remark, 0, MAX_NOTE_CHARS)?;
         let ctx = self.pricing_context(user, &request.items).await?;
         self.price(&ctx, &request.coupons, request.points)
     }
@@ -121,6 +123,7 @@ impl<S: Store> Mall<S> {
         request: &CheckoutRequest,
         address: Option<ShippingAddress>,
     ) -> Result<Checkout, MallError> {
+        check_text("remark", &request.remark, 0, MAX_NOTE_CHARS)?;
         retrying!(self.try_checkout(user, request, address.as_ref()).await)
     }
 
@@ -259,7 +262,7 @@ impl<S: Store> Mall<S> {
                 version: 0,
             };
             if points_used > 0 {
-                writes.push(self.ledger(
+                writes.push(self.ledger_write(
                     user,
                     PointsSource::PaymentDeduction,
                     PointsAction::Freeze,

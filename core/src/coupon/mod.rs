@@ -9,6 +9,7 @@ use crate::ids::{CategoryId, CheckoutId, CouponTemplateId, MerchantId, ProductId
 use crate::money::{Money, Rate, Rounding};
 
 pub mod commands;
+pub mod queries;
 pub mod store;
 
 /// What a coupon takes off.

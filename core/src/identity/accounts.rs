@@ -11,6 +11,7 @@ use crate::engine::MAX_RETRIES;
 use crate::error::{MallError, invalid};
 use crate::identity::*;
 use crate::ids::{AddressId, MerchantId, SessionId, UserId};
+use crate::page::{Page, PageRequest};
 use crate::storage::{GuardFailure, IdentityStore, StoreError};
 
 /// The identity commands: register, log in, sessions, profile, password,
@@ -425,6 +426,44 @@ impl<S: IdentityStore> Accounts<S> {
             self.store.revoke_sessions_of(id).await?;
         }
         Ok(user)
+    }
+
+    /// Freezes or unfreezes a user as admin `by`: as [`Accounts::set_status`],
+    /// but an admin cannot freeze their own account.
+    ///
+    /// # Errors
+    /// [`MallError::InvalidInput`] on `id` for one's own account; [`MallError::NotFound`].
+    pub async fn set_status_by(&self, by: UserId, id: UserId, status: UserStatus) -> Result<User, MallError> {
+        if by == id && status == UserStatus::Frozen {
+            return Err(invalid("id", "an admin cannot freeze their own account"));
+        }
+        self.set_status(id, status).await
+    }
+
+    /// One page of the users `filter` admits, newest first (the back office's customer list).
+    ///
+    /// # Errors
+    /// [`MallError::Storage`].
+    pub async fn users(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, MallError> {
+        Ok(self.store.list_users(filter, page).await?)
+    }
+
+    /// The address an order ships to: `id` when given (the user's own), else
+    /// the user's default address.
+    ///
+    /// # Errors
+    /// [`MallError::NotFound`] for another user's or an unknown address;
+    /// [`MallError::InvalidInput`] on `address_id` when the user has none.
+    pub async fn shipping_address(&self, user: UserId, id: Option<AddressId>) -> Result<Address, MallError> {
+        match id {
+            Some(id) => self.address(user, id).await,
+            None => self
+                .addresses(user)
+                .await?
+                .into_iter()
+                .find(|a| a.is_default)
+                .ok_or_else(|| invalid("address_id", "add a shipping address first")),
+        }
     }
 
     /// A user's addresses, the default first, then by id.

@@ -6,7 +6,8 @@ use chrono::Duration;
 
 use crate::coupon::UserCouponStatus;
 use crate::engine::{Mall, retrying};
-use crate::error::{MallError, non_empty};
+use crate::error::MallError;
+use crate::error::{MAX_NOTE_CHARS, MAX_TRACKING_CHARS, check_text};
 use crate::ids::{OrderId, UserId};
 use crate::inventory::StockMove;
 use crate::money::Money;
@@ -34,7 +35,7 @@ impl<S: Store> Mall<S> {
             .map(|l| Write::MoveStock { sku: l.sku, movement: StockMove::Release, quantity: l.quantity })
             .collect();
         if order.points_used > 0 {
-            writes.push(self.ledger(
+            writes.push(self.ledger_write(
                 order.user,
                 PointsSource::PaymentDeduction,
                 PointsAction::Unfreeze,
@@ -84,6 +85,7 @@ impl<S: Store> Mall<S> {
     /// [`MallError::NotFound`], [`MallError::IllegalTransition`] once shipped,
     /// [`MallError::Provider`].
     pub async fn cancel_order(&self, actor: Actor, id: OrderId, reason: &str) -> Result<Order, MallError> {
+        check_text("reason", reason, 0, MAX_NOTE_CHARS)?;
         retrying!(self.try_cancel(actor, id, reason).await)
     }
 
@@ -128,7 +130,7 @@ impl<S: Store> Mall<S> {
             order.refunded_total += amount;
             order.shipping_refunded = true;
             if points_back > 0 {
-                writes.push(self.ledger(
+                writes.push(self.ledger_write(
                     order.user,
                     PointsSource::RefundReturn,
                     PointsAction::Return,
@@ -181,8 +183,8 @@ impl<S: Store> Mall<S> {
     /// [`MallError::NotFound`] (also for a buyer or another merchant),
     /// [`MallError::IllegalTransition`].
     pub async fn ship(&self, actor: Actor, id: OrderId, carrier: &str, tracking_no: &str) -> Result<Order, MallError> {
-        non_empty("carrier", carrier)?;
-        non_empty("tracking_no", tracking_no)?;
+        check_text("carrier", carrier, 1, 32)?;
+        check_text("tracking_no", tracking_no, 1, MAX_TRACKING_CHARS)?;
         retrying!(
             async {
                 if matches!(actor, Actor::Buyer(_)) {
@@ -253,7 +255,7 @@ impl<S: Store> Mall<S> {
         order.points_earned_on = order.goods_paid();
         let mut writes = Vec::new();
         if earned > 0 {
-            writes.push(self.ledger(
+            writes.push(self.ledger_write(
                 order.user,
                 PointsSource::OrderReward,
                 PointsAction::Earn,

@@ -11,6 +11,7 @@ use crate::ids::{
 use crate::money::Money;
 
 pub mod commands;
+pub mod queries;
 pub mod store;
 
 /// Order status (seed 004 §6.3 codes 0–5).

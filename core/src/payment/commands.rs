@@ -141,7 +141,7 @@ impl<S: Store> Mall<S> {
                 writes.push(Write::MoveStock { sku: l.sku, movement: StockMove::Commit, quantity: l.quantity });
             }
             if order.points_used > 0 {
-                writes.push(self.ledger(
+                writes.push(self.ledger_write(
                     order.user,
                     PointsSource::PaymentDeduction,
                     PointsAction::Spend,

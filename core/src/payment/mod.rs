@@ -12,6 +12,7 @@ use crate::ids::{OrderId, PaymentId, UserId};
 use crate::money::Money;
 
 pub mod commands;
+pub mod queries;
 pub mod store;
 
 /// Payment status (seed 004 §7.2 `pay_status` 0–4).

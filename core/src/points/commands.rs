@@ -1,6 +1,7 @@
 //! Points and tier commands: tiers (admin set-up) and admin adjustments.
 
 use crate::engine::Mall;
+use crate::error::check_text;
 use crate::error::{MallError, invalid};
 use crate::ids::{LedgerEntryId, UserId};
 use crate::points::{PointsAction, PointsSource, Tier};
@@ -28,6 +29,7 @@ impl<S: Store> Mall<S> {
     /// [`MAX_POINTS_ADJUSTMENT`],
     /// [`MallError::InsufficientPoints`] when removing more than the balance.
     pub async fn adjust_points(&self, user: UserId, points: i64, remark: &str) -> Result<LedgerEntryId, MallError> {
+        check_text("remark", remark, 1, crate::error::MAX_NOTE_CHARS)?;
         if points == 0 || points.unsigned_abs() > MAX_POINTS_ADJUSTMENT {
             return Err(invalid("points", &format!("must be non-zero and at most ±{MAX_POINTS_ADJUSTMENT}")));
         }

@@ -13,6 +13,9 @@ use crate::ids::{LedgerEntryId, UserId};
 use crate::money::{Money, Rate, Rounding};
 
 pub mod commands;
+pub mod queries;
+
+pub use queries::PointsOverview;
 pub mod store;
 
 /// A ledger row refused by the account it would move.
@@ -283,9 +286,32 @@ pub fn tier_for(tiers: &[Tier], lifetime_points: i64) -> Option<&Tier> {
     tiers.iter().filter(|t| t.min_points <= lifetime_points).max_by_key(|t| (t.min_points, t.level))
 }
 
+/// The lowest tier above `lifetime_points` (the one to reach next), if any.
+pub fn next_tier(tiers: &[Tier], lifetime_points: i64) -> Option<&Tier> {
+    tiers.iter().filter(|t| t.min_points > lifetime_points).min_by_key(|t| (t.min_points, t.level))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_tier_is_the_lowest_above() {
+        let t = |level, min_points| Tier {
+            level,
+            name: format!("t{level}"),
+            min_points,
+            points_multiplier: Rate::ONE,
+            free_shipping: false,
+            member_discount: None,
+            benefits: Vec::new(),
+        };
+        let tiers = [t(0, 0), t(2, 1000), t(1, 100)];
+        assert_eq!(next_tier(&tiers, 50).map(|t| t.level), Some(1));
+        assert_eq!(next_tier(&tiers, 100).map(|t| t.level), Some(2));
+        assert_eq!(next_tier(&tiers, 1000), None);
+        assert_eq!(tier_for(&tiers, 999).map(|t| t.level), Some(1));
+    }
 
     fn entry(action: PointsAction, points: i64) -> LedgerEntry {
         LedgerEntry {

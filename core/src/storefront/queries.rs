@@ -92,7 +92,8 @@ impl<S: Store> Mall<S> {
             .collect())
     }
 
-    /// The buyer's coupons with their templates, newest claim first, optionally of one status (as of now).
+    /// One page of the buyer's coupons with their templates, newest claim
+    /// first, each with its status as of now, only those of `status` when given.
     ///
     /// # Errors
     /// [`MallError::Storage`].
@@ -100,23 +101,27 @@ impl<S: Store> Mall<S> {
         &self,
         user: UserId,
         status: Option<UserCouponStatus>,
-    ) -> Result<Vec<HeldCoupon>, MallError> {
-        let now = self.now();
-        let mut out = Vec::new();
-        for mut coupon in self.store().user_coupons(user).await? {
-            coupon.status = coupon.status_at(now);
-            if status.is_some_and(|s| s != coupon.status) {
-                continue;
+        page: PageRequest,
+    ) -> Result<Page<HeldCoupon>, MallError> {
+        let coupons = self.store.held_coupons(user, status, self.now(), page).await?;
+        let mut templates: HashMap<CouponTemplateId, CouponTemplate> = HashMap::new();
+        for c in &coupons.items {
+            if !templates.contains_key(&c.template) {
+                let t = self
+                    .store
+                    .template(c.template)
+                    .await?
+                    .ok_or_else(|| MallError::not_found("coupon_template", c.template))?;
+                templates.insert(t.id, t);
             }
-            let template = self
-                .store()
-                .template(coupon.template)
-                .await?
-                .ok_or_else(|| MallError::not_found("coupon_template", coupon.template))?;
+        }
+        let mut out = Vec::with_capacity(coupons.items.len());
+        let (total, total_capped, has_more) = (coupons.total, coupons.total_capped, coupons.has_more);
+        for coupon in coupons.items {
+            let template = templates[&coupon.template].clone();
             out.push(HeldCoupon { coupon, template });
         }
-        out.sort_by(|a, b| b.coupon.claimed_at.cmp(&a.coupon.claimed_at).then(b.coupon.id.cmp(&a.coupon.id)));
-        Ok(out)
+        Ok(Page { items: out, total, total_capped, page: page.page(), page_size: page.page_size(), has_more })
     }
 
     /// Checks one of the buyer's coupons against an eligible amount (scope is

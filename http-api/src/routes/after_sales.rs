@@ -7,14 +7,13 @@ use mallkit_core::after_sales::AfterSaleRequestLine;
 use mallkit_core::after_sales::{AfterSale, AfterSaleAction, AfterSaleKind};
 use mallkit_core::ids::{AfterSaleId, OrderId};
 use mallkit_core::order::Actor;
-use mallkit_core::storage::{AfterSalesStore, OrderStore};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::App;
 use crate::amount::Amount;
 use crate::envelope::{Data, Envelope, Page, PageQuery};
-use crate::error::{ApiError, ApiResult, AuthErrors};
+use crate::error::{ApiResult, AuthErrors};
 use crate::extract::{Body, Caller, IdempotencyKey, Param, Params};
 use crate::idempotency;
 
@@ -72,10 +71,6 @@ pub async fn apply(
     key: IdempotencyKey,
     Body(r): Body<ApplyAfterSaleRequest>,
 ) -> ApiResult<Response> {
-    let reason_len = r.reason.trim().chars().count();
-    if reason_len == 0 || reason_len > 200 {
-        return Err(ApiError::Decode { field: "reason".into(), message: "must be 1-200 characters".into() });
-    }
     let lines: Vec<AfterSaleRequestLine> = r
         .lines
         .iter()
@@ -96,13 +91,8 @@ pub async fn list(
     caller: Caller,
     Params(page): Params<PageQuery>,
 ) -> ApiResult<Data<Page<AfterSale>>> {
-    page.bounds()?;
-    let mut cases = Vec::new();
-    for order in app.store.orders_of_user(caller.user.id).await.map_err(mallkit_core::MallError::from)? {
-        cases.extend(app.store.after_sales_of_order(order.id).await.map_err(mallkit_core::MallError::from)?);
-    }
-    cases.sort_by_key(|c| std::cmp::Reverse(c.id));
-    Ok(Data(page.page(cases)?))
+    let filter = mallkit_core::after_sales::AfterSaleFilter::default();
+    Ok(Data(app.mall.after_sales(Actor::Buyer(caller.user.id), filter, page.request()?).await?))
 }
 
 /// One of the caller's cases with its logs.
@@ -140,9 +130,6 @@ pub async fn ship_back(
     Body(r): Body<ShipBackRequest>,
 ) -> ApiResult<Data<AfterSale>> {
     let tracking = r.tracking_no.trim();
-    if tracking.is_empty() || tracking.chars().count() > 64 {
-        return Err(ApiError::Decode { field: "tracking_no".into(), message: "must be 1-64 characters".into() });
-    }
     let actor = Actor::Buyer(caller.user.id);
     Ok(Data(app.mall.after_sale_step(actor, id, AfterSaleAction::ShipBack, tracking).await?))
 }

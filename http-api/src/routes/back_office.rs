@@ -7,13 +7,13 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use mallkit_core::after_sales::{AfterSale, AfterSaleAction, AfterSaleStatus};
+use mallkit_core::after_sales::{AfterSale, AfterSaleAction, AfterSaleFilter};
 use mallkit_core::coupon::{CouponKind, CouponScope, CouponTemplate, StackLayer, TemplateStatus, UserCoupon, Validity};
-use mallkit_core::identity::{Role, UserStatus};
+use mallkit_core::identity::{Role, UserFilter, UserStatus};
 use mallkit_core::ids::{AfterSaleId, CouponTemplateId, LedgerEntryId, MerchantId, OrderId, UserId};
-use mallkit_core::order::{Order, OrderStatus};
+use mallkit_core::order::{Order, OrderFilter};
+use mallkit_core::page::PageRequest;
 use mallkit_core::points::{LedgerEntry, PointsAccount, PointsSource, Tier};
-use mallkit_core::storage::{AfterSalesStore, CouponStore, IdentityStore, OrderStore, PointsStore};
 use mallkit_core::storefront::HeldCoupon;
 use mallkit_core::{MallError, Money, Rate};
 use serde::{Deserialize, Serialize};
@@ -25,10 +25,6 @@ use crate::amount::Amount;
 use crate::envelope::{Data, Envelope, Page, PageQuery};
 use crate::error::{ApiError, ApiResult, AuthErrors};
 use crate::extract::{Admin, Body, Param, Params, Staff};
-
-fn store_err(e: mallkit_core::storage::StoreError) -> ApiError {
-    MallError::from(e).into()
-}
 
 /// A back-office list filter.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -269,23 +265,27 @@ pub struct CustomerSummary {
 pub struct CustomerDetail {
     /// Summary.
     pub summary: CustomerSummary,
-    /// Coupons held.
-    pub coupons: Vec<HeldCoupon>,
-    /// Orders, newest first.
-    pub orders: Vec<Order>,
+    /// Coupons held, newest first (the first page: `GET /coupons/mine` pages on).
+    pub coupons: Page<HeldCoupon>,
+    /// Orders, newest first (the first page).
+    pub orders: Page<Order>,
 }
 
-async fn customer_summary(app: &App, user: mallkit_core::identity::User) -> ApiResult<(CustomerSummary, Vec<Order>)> {
-    let orders = app.store.orders_of_user(user.id).await.map_err(store_err)?;
-    let points = app.store.points_account(user.id).await.map_err(store_err)?;
-    let summary = CustomerSummary {
-        points,
-        orders: u32::try_from(orders.len()).unwrap_or(u32::MAX),
-        spent: orders.iter().map(Order::net_paid).sum(),
-        last_order_at: orders.iter().map(|o| o.created_at).max(),
-        user: user.into(),
-    };
-    Ok((summary, orders))
+/// The list rows of `users`: points and order figures from one aggregate read each.
+async fn customer_summaries(app: &App, users: Vec<mallkit_core::identity::User>) -> ApiResult<Vec<CustomerSummary>> {
+    let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+    let stats = app.mall.customer_stats(&ids).await?;
+    let mut out = Vec::with_capacity(users.len());
+    for (user, stats) in users.into_iter().zip(stats) {
+        out.push(CustomerSummary {
+            points: app.mall.points_account(user.id).await?,
+            orders: stats.orders,
+            spent: stats.spent,
+            last_order_at: stats.last_order_at,
+            user: user.into(),
+        });
+    }
+    Ok(out)
 }
 
 /// A merchant's orders, newest first (to find what to ship).
@@ -296,13 +296,9 @@ pub async fn list_orders(
     staff: Staff,
     Params(p): Params<MerchantListParams>,
 ) -> ApiResult<Data<Page<Order>>> {
-    let page = PageQuery { page: p.page, page_size: p.page_size };
-    page.bounds()?;
-    let merchant = p.merchant(&staff)?;
-    let status: Option<OrderStatus> = p.status()?;
-    let mut orders = app.store.orders_of_merchant(merchant).await.map_err(store_err)?;
-    orders.retain(|o| status.is_none_or(|s| o.status == s));
-    Ok(Data(page.page(orders)?))
+    let page = PageQuery { page: p.page, page_size: p.page_size }.request()?;
+    let filter = OrderFilter { merchant: Some(p.merchant(&staff)?), status: p.status()?, user: None };
+    Ok(Data(app.mall.orders(staff.caller.actor(), filter, page).await?))
 }
 
 /// A merchant's after-sales cases, newest first (the queue to handle).
@@ -313,13 +309,9 @@ pub async fn list_after_sales(
     staff: Staff,
     Params(p): Params<MerchantListParams>,
 ) -> ApiResult<Data<Page<AfterSale>>> {
-    let page = PageQuery { page: p.page, page_size: p.page_size };
-    page.bounds()?;
-    let merchant = p.merchant(&staff)?;
-    let status: Option<AfterSaleStatus> = p.status()?;
-    let mut cases = app.store.after_sales_of_merchant(merchant).await.map_err(store_err)?;
-    cases.retain(|c| status.is_none_or(|s| c.status == s));
-    Ok(Data(page.page(cases)?))
+    let page = PageQuery { page: p.page, page_size: p.page_size }.request()?;
+    let filter = AfterSaleFilter { merchant: Some(p.merchant(&staff)?), status: p.status()?, ..Default::default() };
+    Ok(Data(app.mall.after_sales(staff.caller.actor(), filter, page).await?))
 }
 
 /// Ships an order with a carrier and tracking number.
@@ -357,9 +349,6 @@ pub async fn after_sale_step(
     Param(id): Param<AfterSaleId>,
     Body(r): Body<StepRequest>,
 ) -> ApiResult<Data<AfterSale>> {
-    if r.note.chars().count() > 200 {
-        return Err(ApiError::Decode { field: "note".into(), message: "must be at most 200 characters".into() });
-    }
     let action = match r.action {
         StaffStep::Approve => AfterSaleAction::Approve,
         StaffStep::Reject => AfterSaleAction::Reject,
@@ -401,8 +390,7 @@ pub async fn list_templates(
     _admin: Admin,
     Params(page): Params<PageQuery>,
 ) -> ApiResult<Data<Page<CouponTemplate>>> {
-    page.bounds()?;
-    Ok(Data(page.page(app.store.templates().await.map_err(store_err)?)?))
+    Ok(Data(app.mall.templates(page.request()?).await?))
 }
 
 /// Enables or disables a template.
@@ -416,8 +404,7 @@ pub async fn set_template_status(
     Body(r): Body<TemplateStatusRequest>,
 ) -> ApiResult<Data<CouponTemplate>> {
     app.mall.set_template_status(id, r.status).await?;
-    let template = app.store.template(id).await.map_err(store_err)?;
-    Ok(Data(template.ok_or_else(|| MallError::NotFound { entity: "coupon_template", id: id.to_string() })?))
+    Ok(Data(app.mall.template(id).await?))
 }
 
 /// The coupons claimed from a template (claim records), by id.
@@ -430,11 +417,7 @@ pub async fn template_claims(
     Param(id): Param<CouponTemplateId>,
     Params(page): Params<PageQuery>,
 ) -> ApiResult<Data<Page<UserCoupon>>> {
-    page.bounds()?;
-    if app.store.template(id).await.map_err(store_err)?.is_none() {
-        return Err(MallError::NotFound { entity: "coupon_template", id: id.to_string() }.into());
-    }
-    Ok(Data(page.page(app.store.coupons_of_template(id).await.map_err(store_err)?)?))
+    Ok(Data(app.mall.template_claims(id, page.request()?).await?))
 }
 
 /// Adds or removes points (an admin adjustment in the ledger).
@@ -445,15 +428,9 @@ pub async fn adjust_points(
     _admin: Admin,
     Body(r): Body<AdjustPointsRequest>,
 ) -> ApiResult<Data<AdjustPointsView>> {
-    let remark = r.remark.trim();
-    if remark.is_empty() || remark.chars().count() > 200 {
-        return Err(ApiError::Decode { field: "remark".into(), message: "must be 1-200 characters".into() });
-    }
-    if app.store.user(r.user_id).await.map_err(store_err)?.is_none() {
-        return Err(MallError::NotFound { entity: "user", id: r.user_id.to_string() }.into());
-    }
-    let entry = app.mall.adjust_points(r.user_id, r.points, remark).await?;
-    let account = app.store.points_account(r.user_id).await.map_err(store_err)?;
+    app.accounts.user(r.user_id).await?;
+    let entry = app.mall.adjust_points(r.user_id, r.points, r.remark.trim()).await?;
+    let account = app.mall.points_account(r.user_id).await?;
     Ok(Data(AdjustPointsView { entry, account }))
 }
 
@@ -465,19 +442,15 @@ pub async fn search_ledger(
     _admin: Admin,
     Params(p): Params<LedgerParams>,
 ) -> ApiResult<Data<Page<LedgerEntry>>> {
-    let page = PageQuery { page: p.page, page_size: p.page_size };
-    page.bounds()?;
-    let mut rows = app.store.ledger(p.user_id).await.map_err(store_err)?;
-    rows.retain(|r| p.source.is_none_or(|s| r.source == s));
-    rows.reverse();
-    Ok(Data(page.page(rows)?))
+    let page = PageQuery { page: p.page, page_size: p.page_size }.request()?;
+    Ok(Data(app.mall.ledger(p.user_id, p.source, page).await?))
 }
 
 /// Every member tier, by level.
 #[utoipa::path(get, path = "/api/v1/admin/tiers", tag = "back-office", security(("bearer" = [])),
     responses((status = 200, body = Envelope<Vec<Tier>>), AuthErrors))]
 pub async fn list_tiers(State(app): State<App>, _admin: Admin) -> ApiResult<Data<Vec<Tier>>> {
-    Ok(Data(app.store.tiers().await.map_err(store_err)?))
+    Ok(Data(app.mall.tiers().await?))
 }
 
 /// Creates or replaces the tier of a level.
@@ -508,25 +481,12 @@ pub async fn list_customers(
     _admin: Admin,
     Params(p): Params<CustomerParams>,
 ) -> ApiResult<Data<Page<CustomerSummary>>> {
-    let page = PageQuery { page: p.page, page_size: p.page_size };
-    let (number, size) = page.bounds()?;
-    let keyword = p.keyword.as_deref().map(str::to_lowercase);
-    let mut users = app.store.users().await.map_err(store_err)?;
-    users.retain(|u| {
-        let text = [Some(&u.username), Some(&u.nickname), u.phone.as_ref(), u.email.as_ref()];
-        u.role == Role::Customer
-            && p.status.is_none_or(|s| u.status == s)
-            && keyword.as_deref().is_none_or(|k| text.iter().flatten().any(|t| t.to_lowercase().contains(k)))
-    });
-    users.sort_by_key(|u| std::cmp::Reverse(u.id));
-    let total = users.len();
-    let start = (number as usize - 1) * size as usize;
-    let mut items = Vec::new();
-    for user in users.into_iter().skip(start).take(size as usize) {
-        items.push(customer_summary(&app, user).await?.0);
-    }
-    let has_more = start + items.len() < total;
-    Ok(Data(Page { items, total: total as u64, total_capped: false, page: number, page_size: size, has_more }))
+    let page = PageQuery { page: p.page, page_size: p.page_size }.request()?;
+    let filter = UserFilter { role: Some(Role::Customer), status: p.status, keyword: p.keyword };
+    let users = app.accounts.users(&filter, page).await?;
+    let (total, total_capped, has_more) = (users.total, users.total_capped, users.has_more);
+    let items = customer_summaries(&app, users.items).await?;
+    Ok(Data(Page { items, total, total_capped, page: page.page(), page_size: page.page_size(), has_more }))
 }
 
 /// One customer with points, coupons, orders and spending.
@@ -535,12 +495,19 @@ pub async fn list_customers(
     responses((status = 200, body = Envelope<CustomerDetail>), AuthErrors))]
 pub async fn customer(
     State(app): State<App>,
-    _admin: Admin,
+    admin: Admin,
     Param(id): Param<UserId>,
 ) -> ApiResult<Data<CustomerDetail>> {
     let user = app.accounts.user(id).await?;
-    let (summary, orders) = customer_summary(&app, user).await?;
-    let coupons = app.mall.held_coupons(id, None).await?;
+    let summary = customer_summaries(&app, vec![user])
+        .await?
+        .pop()
+        .ok_or(MallError::NotFound { entity: "user", id: id.to_string() })?;
+    let coupons = app.mall.held_coupons(id, None, PageRequest::FIRST).await?;
+    let orders = app
+        .mall
+        .orders(admin.0.actor(), OrderFilter { user: Some(id), ..Default::default() }, PageRequest::FIRST)
+        .await?;
     Ok(Data(CustomerDetail { summary, coupons, orders }))
 }
 
@@ -553,13 +520,7 @@ pub async fn freeze_customer(
     admin: Admin,
     Param(id): Param<UserId>,
 ) -> ApiResult<Data<UserView>> {
-    if admin.0.user.id == id {
-        return Err(ApiError::Decode {
-            field: "id".into(),
-            message: "an admin cannot freeze their own account".into(),
-        });
-    }
-    Ok(Data(app.accounts.set_status(id, UserStatus::Frozen).await?.into()))
+    Ok(Data(app.accounts.set_status_by(admin.0.user.id, id, UserStatus::Frozen).await?.into()))
 }
 
 /// Unfreezes a user.

@@ -1,9 +1,8 @@
 //! The caller's cart (seed 001 §5), shown with SKU names, prices and stock.
 
 use axum::extract::State;
-use mallkit_core::Money;
-use mallkit_core::cart::Cart;
-use mallkit_core::ids::{ProductId, SkuId};
+use mallkit_core::cart::queries::CartView;
+use mallkit_core::ids::SkuId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,42 +10,6 @@ use crate::App;
 use crate::envelope::{Data, Envelope};
 use crate::error::{ApiResult, AuthErrors};
 use crate::extract::{Body, Caller, Param};
-
-/// A cart line as shown.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CartLineView {
-    /// SKU.
-    pub sku_id: SkuId,
-    /// Its product.
-    pub product_id: Option<ProductId>,
-    /// Product name.
-    pub name: String,
-    /// SKU attributes (colour, size…).
-    pub attributes: std::collections::BTreeMap<String, String>,
-    /// Current SKU price, yuan (before member discount and coupons).
-    pub unit_price: Money,
-    /// Units.
-    pub quantity: u32,
-    /// Ticked for checkout.
-    pub selected: bool,
-    /// unit_price × quantity, yuan.
-    pub subtotal: Money,
-    /// Units in stock now.
-    pub available: u32,
-    /// False when the SKU or product is gone or off sale.
-    pub on_sale: bool,
-}
-
-/// The cart as shown.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CartView {
-    /// Lines in the order they were added.
-    pub items: Vec<CartLineView>,
-    /// Units ticked for checkout.
-    pub selected_quantity: u32,
-    /// Σ subtotal of the ticked lines, yuan (the checkout preview gives the payable).
-    pub selected_subtotal: Money,
-}
 
 /// Add units of a SKU.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -68,45 +31,11 @@ pub struct UpdateCartItemRequest {
     pub selected: Option<bool>,
 }
 
-async fn view(app: &App, cart: Cart) -> ApiResult<CartView> {
-    use mallkit_core::catalog::ProductStatus;
-    use mallkit_core::storage::CatalogStore;
-    let mut items = Vec::with_capacity(cart.items.len());
-    for item in cart.items {
-        let sku = app.store.sku(item.sku).await.map_err(mallkit_core::MallError::from)?;
-        let product = match &sku {
-            Some(s) => app.store.product(s.product).await.map_err(mallkit_core::MallError::from)?,
-            None => None,
-        };
-        let unit_price = sku.as_ref().map_or(Money::ZERO, |s| s.price);
-        items.push(CartLineView {
-            sku_id: item.sku,
-            product_id: product.as_ref().map(|p| p.id),
-            name: product.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
-            attributes: sku.as_ref().map(|s| s.attributes.clone()).unwrap_or_default(),
-            unit_price,
-            quantity: item.quantity,
-            selected: item.selected,
-            subtotal: unit_price.times(item.quantity),
-            available: sku.as_ref().map_or(0, |s| s.stock.available),
-            on_sale: product.is_some_and(|p| p.status == ProductStatus::OnSale),
-        });
-    }
-    let selected = items.iter().filter(|i| i.selected);
-    Ok(CartView {
-        selected_quantity: selected.clone().map(|i| i.quantity).sum(),
-        selected_subtotal: selected.map(|i| i.subtotal).sum(),
-        items,
-    })
-}
-
 /// The caller's cart.
 #[utoipa::path(get, path = "/api/v1/cart", tag = "cart", security(("bearer" = [])),
     responses((status = 200, body = Envelope<CartView>), AuthErrors))]
 pub async fn get_cart(State(app): State<App>, caller: Caller) -> ApiResult<Data<CartView>> {
-    use mallkit_core::storage::CartStore;
-    let cart = app.store.cart(caller.user.id).await.map_err(mallkit_core::MallError::from)?;
-    Ok(Data(view(&app, cart).await?))
+    Ok(Data(app.mall.cart_view(caller.user.id).await?))
 }
 
 /// Adds units of a SKU (merged with its line).
@@ -117,8 +46,8 @@ pub async fn add_item(
     caller: Caller,
     Body(r): Body<AddCartItemRequest>,
 ) -> ApiResult<Data<CartView>> {
-    let cart = app.mall.add_to_cart(caller.user.id, r.sku_id, r.quantity).await?;
-    Ok(Data(view(&app, cart).await?))
+    app.mall.add_to_cart(caller.user.id, r.sku_id, r.quantity).await?;
+    Ok(Data(app.mall.cart_view(caller.user.id).await?))
 }
 
 /// Sets a line's units and/or ticks it.
@@ -137,8 +66,8 @@ pub async fn update_item(
             message: "give quantity or selected".into(),
         });
     }
-    let cart = app.mall.update_cart_item(caller.user.id, sku, r.quantity, r.selected).await?;
-    Ok(Data(view(&app, cart).await?))
+    app.mall.update_cart_item(caller.user.id, sku, r.quantity, r.selected).await?;
+    Ok(Data(app.mall.cart_view(caller.user.id).await?))
 }
 
 /// Removes a line.
@@ -150,14 +79,14 @@ pub async fn remove_item(
     caller: Caller,
     Param(sku): Param<SkuId>,
 ) -> ApiResult<Data<CartView>> {
-    let cart = app.mall.set_cart_quantity(caller.user.id, sku, 0).await?;
-    Ok(Data(view(&app, cart).await?))
+    app.mall.set_cart_quantity(caller.user.id, sku, 0).await?;
+    Ok(Data(app.mall.cart_view(caller.user.id).await?))
 }
 
 /// Empties the cart.
 #[utoipa::path(delete, path = "/api/v1/cart", tag = "cart", security(("bearer" = [])),
     responses((status = 200, body = Envelope<CartView>), AuthErrors))]
 pub async fn clear_cart(State(app): State<App>, caller: Caller) -> ApiResult<Data<CartView>> {
-    let cart = app.mall.clear_cart(caller.user.id).await?;
-    Ok(Data(view(&app, cart).await?))
+    app.mall.clear_cart(caller.user.id).await?;
+    Ok(Data(app.mall.cart_view(caller.user.id).await?))
 }

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::App;
 use crate::amount::Amount;
-use crate::envelope::{Data, Envelope};
+use crate::envelope::{Data, Envelope, Page, PageQuery};
 use crate::error::{ApiResult, AuthErrors};
 use crate::extract::{Body, Caller, Param, Params};
 
@@ -22,6 +22,10 @@ pub struct MineParams {
     /// Only coupons in this status (as of now): `unused`, `locked`, `used`, `expired`, `void`.
     #[param(inline)]
     pub status: Option<UserCouponStatus>,
+    /// Page, from 1.
+    pub page: Option<u32>,
+    /// Page size, 1–100 (default 20).
+    pub page_size: Option<u32>,
 }
 
 /// A coupon check.
@@ -56,13 +60,14 @@ pub async fn claim(
 
 /// The caller's coupons with their templates, newest first.
 #[utoipa::path(get, path = "/api/v1/coupons/mine", tag = "coupons", security(("bearer" = [])), params(MineParams),
-    responses((status = 200, body = Envelope<Vec<HeldCoupon>>), AuthErrors))]
+    responses((status = 200, body = Envelope<Page<HeldCoupon>>), AuthErrors))]
 pub async fn mine(
     State(app): State<App>,
     caller: Caller,
     Params(p): Params<MineParams>,
-) -> ApiResult<Data<Vec<HeldCoupon>>> {
-    Ok(Data(app.mall.held_coupons(caller.user.id, p.status).await?))
+) -> ApiResult<Data<Page<HeldCoupon>>> {
+    let page = PageQuery { page: p.page, page_size: p.page_size }.request()?;
+    Ok(Data(app.mall.held_coupons(caller.user.id, p.status, page).await?))
 }
 
 /// Whether one of the caller's coupons takes something off an amount, and how much.

@@ -7,7 +7,6 @@ use mallkit_core::checkout::{Checkout, CheckoutItems, CheckoutRequest};
 use mallkit_core::ids::{AddressId, OrderId, SkuId, UserCouponId};
 use mallkit_core::order::{Order, OrderStatus};
 use mallkit_core::pricing::{CouponChoice, PointsChoice, Quote};
-use mallkit_core::storage::OrderStore;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -70,9 +69,6 @@ impl CheckoutBody {
             (false, Some(n)) => PointsChoice::Exactly(n),
         };
         let remark = self.remark.clone().unwrap_or_default();
-        if remark.chars().count() > 200 {
-            return Err(ApiError::Decode { field: "remark".into(), message: "must be at most 200 characters".into() });
-        }
         Ok(CheckoutRequest { items, coupons, points, remark })
     }
 }
@@ -153,12 +149,7 @@ pub async fn create(
     // The address is resolved inside the idempotent work: a retry replays
     // the first answer even if the address was edited or deleted since.
     idempotency::once(&app, user, key, "orders", &body, async {
-        let address = match body.address_id {
-            Some(id) => app.accounts.address(user, id).await?,
-            None => app.accounts.addresses(user).await?.into_iter().find(|a| a.is_default).ok_or_else(|| {
-                ApiError::Decode { field: "address_id".into(), message: "add a shipping address first".into() }
-            })?,
-        };
+        let address = app.accounts.shipping_address(user, body.address_id).await?;
         Ok(app.mall.checkout_to(user, &request, Some(address.snapshot())).await?)
     })
     .await
@@ -172,11 +163,9 @@ pub async fn list(
     caller: Caller,
     Params(p): Params<OrderParams>,
 ) -> ApiResult<Data<Page<Order>>> {
-    let page = crate::envelope::PageQuery { page: p.page, page_size: p.page_size };
-    page.bounds()?;
-    let orders = app.store.orders_of_user(caller.user.id).await.map_err(mallkit_core::MallError::from)?;
-    let orders = orders.into_iter().filter(|o| p.status.is_none_or(|s| o.status == s)).collect();
-    Ok(Data(page.page(orders)?))
+    let page = crate::envelope::PageQuery { page: p.page, page_size: p.page_size }.request()?;
+    let filter = mallkit_core::order::OrderFilter { status: p.status, ..Default::default() };
+    Ok(Data(app.mall.orders(mallkit_core::order::Actor::Buyer(caller.user.id), filter, page).await?))
 }
 
 /// One of the caller's own orders with its lines, allocations, coupons and
@@ -199,9 +188,6 @@ pub async fn cancel(
     Body(r): Body<CancelRequest>,
 ) -> ApiResult<Data<Order>> {
     let reason = r.reason.unwrap_or_default();
-    if reason.chars().count() > 200 {
-        return Err(ApiError::Decode { field: "reason".into(), message: "must be at most 200 characters".into() });
-    }
     Ok(Data(app.mall.cancel_order(mallkit_core::order::Actor::Buyer(caller.user.id), id, &reason).await?))
 }
 

@@ -5,10 +5,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use mallkit_core::MallError;
 use mallkit_core::ids::OrderId;
+use mallkit_core::order::Actor;
 use mallkit_core::payment::{Payment, PaymentChannel};
-use mallkit_core::storage::PaymentStore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -74,9 +73,7 @@ pub async fn create(
     params(("number" = String, Path, description = "Payment number")),
     responses((status = 200, body = Envelope<Payment>), AuthErrors))]
 pub async fn status(State(app): State<App>, caller: Caller, Param(number): Param<String>) -> ApiResult<Data<Payment>> {
-    let payment = app.store.payment_by_number(&number).await.map_err(MallError::from)?;
-    let payment = payment.filter(|p| p.user == caller.user.id);
-    Ok(Data(payment.ok_or(MallError::NotFound { entity: "payment", id: number })?))
+    Ok(Data(app.mall.payment_by_number(Actor::Buyer(caller.user.id), &number).await?))
 }
 
 /// The simulated provider's callback: signed with HMAC-SHA256 over the raw
@@ -96,8 +93,7 @@ pub async fn callback(State(app): State<App>, headers: HeaderMap, body: Bytes) -
     }
     let r: CallbackRequest = decode(&body)?;
     if r.status != "success" {
-        let payment = app.store.payment_by_number(&r.payment_no).await.map_err(MallError::from)?;
-        return Ok(Data(payment.ok_or(MallError::NotFound { entity: "payment", id: r.payment_no })?));
+        return Ok(Data(app.mall.payment_by_number(Actor::System, &r.payment_no).await?));
     }
     Ok(Data(app.mall.confirm_payment(&r.payment_no, &r.provider_txn, r.amount.0).await?))
 }

@@ -1,7 +1,6 @@
 //! `/health` (the process answers) and `/ready` (the store answers too).
 
 use axum::extract::State;
-use mallkit_core::storage::PointsStore;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -26,6 +25,6 @@ pub async fn health() -> Data<Health> {
 #[utoipa::path(get, path = "/ready", tag = "system",
     responses((status = 200, body = Envelope<Health>), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn ready(State(app): State<App>) -> ApiResult<Data<Health>> {
-    app.store.tiers().await.map_err(mallkit_core::MallError::from)?;
+    app.mall.check_store().await?;
     Ok(Data(Health { status: "ok" }))
 }
