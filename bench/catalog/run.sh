@@ -17,6 +17,8 @@
 # store (cli/src/bench_catalog.rs). postgres: `mallkit migrate`, then COPY of
 # rows from gen.py (the same catalogue) into the real schema, VACUUM ANALYZE,
 # then `mallkit serve --database-url`. Needs python3 and psql.
+# "load s": memory, the store writes alone; postgres, drop + create + migrate +
+# generate + COPY + VACUUM ANALYZE. Each query's `total` goes to stderr once.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${N:-"10000 100000 1000000"}
