@@ -1,6 +1,7 @@
 //! The `mallkit` binary: serve the HTTP API, migrate a database, price carts
 //! and run QA scenarios.
 
+mod bench_catalog;
 mod demo;
 mod quote;
 mod scenario;
@@ -50,6 +51,10 @@ enum Command {
         /// Seconds between runs of the scheduler (payment timeouts, auto-confirm).
         #[arg(long, default_value_t = 30)]
         tick_seconds: u64,
+        /// Benchmark only (bench/catalog/run.sh): write a synthetic catalogue of this many products,
+        /// three SKUs each, through the store before serving. Implies `--seed none` unless told.
+        #[arg(long, hide = true, value_name = "N")]
+        bench_catalog: Option<u64>,
     },
     /// Prints the OpenAPI document.
     Openapi,
@@ -109,12 +114,18 @@ async fn main() -> ExitCode {
             callback_key,
             dev_identity,
             tick_seconds,
+            bench_catalog,
         } => {
             tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).with_target(false).init();
             let in_memory = database_url.is_none();
+            let demo = seed.unwrap_or(if in_memory && bench_catalog.is_none() { Seed::Demo } else { Seed::None });
+            if demo == Seed::Demo && bench_catalog.is_some() {
+                return fail("--bench-catalog writes over the demo data's ids: use it with --seed none");
+            }
             let options = serve::ServeOptions {
                 bind,
-                demo: seed.unwrap_or(if in_memory { Seed::Demo } else { Seed::None }) == Seed::Demo,
+                demo: demo == Seed::Demo,
+                bench_catalog,
                 dev_identity: dev_identity || in_memory,
                 database_url,
                 await_callback,

@@ -15,7 +15,7 @@ use mallkit_http::{AppParts, Argon2Credentials, DevSms, DevWechat, HttpSettings,
 use mallkit_storage_memory::MemoryStore;
 use mallkit_storage_postgres::{PgSettings, PgStore};
 
-use crate::demo;
+use crate::{bench_catalog, demo};
 
 /// What `serve` was asked for.
 pub struct ServeOptions {
@@ -35,6 +35,8 @@ pub struct ServeOptions {
     pub dev_identity: bool,
     /// Seconds between scheduler runs.
     pub tick_seconds: u64,
+    /// Write the benchmark catalogue of this many products first.
+    pub bench_catalog: Option<u64>,
 }
 
 async fn shutdown_signal() {
@@ -107,6 +109,11 @@ pub async fn run(options: ServeOptions) -> Result<(), String> {
         sms,
         wechat,
     };
+    if let Some(products) = options.bench_catalog {
+        let started = std::time::Instant::now();
+        bench_catalog::load(&parts.store, products).await?;
+        println!("bench catalogue: {products} products loaded in {:.2} s", started.elapsed().as_secs_f64());
+    }
     let app = mallkit_http::app(parts, &settings);
     if options.demo {
         let fresh = demo::load(&app).await?;
