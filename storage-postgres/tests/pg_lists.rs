@@ -312,3 +312,53 @@ async fn price_range_sales_and_tokens_follow_the_writes() {
     assert_eq!(stored(1).await, (search_text("Redmi 手表"), search_tokens("Redmi 手表")));
     assert_eq!(stored(2).await, (search_text("华为耳机"), search_tokens("华为耳机")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_sales_and_reprices_on_two_pools_keep_the_columns_exact() {
+    let store = fresh_store().await;
+    let other = mallkit_storage_postgres::testing::second_pool(&store).await;
+    let mut set_up = vec![
+        Write::PutCategory(Category { id: CategoryId(1), parent: None, name: "数码".into(), sort: 0 }),
+        Write::PutMerchant(Merchant { id: MerchantId(1), name: "店".into() }),
+        Write::PutProduct(Product {
+            id: ProductId(1),
+            merchant: MerchantId(1),
+            category: CategoryId(1),
+            name: "爆款手机".into(),
+            status: ProductStatus::OnSale,
+        }),
+    ];
+    for id in 1..=4 {
+        let mut s = sku(id, 1, m("100.00"), 0);
+        s.stock.available = 1000;
+        set_up.push(Write::PutSku(s));
+    }
+    store.apply(set_up).await.expect("set up");
+    let mut tasks = Vec::new();
+    for i in 0..48u64 {
+        let s = if i % 2 == 0 { store.clone() } else { other.clone() };
+        tasks.push(tokio::spawn(async move {
+            // Two SKUs per batch (in id order, as checkouts lock them), or
+            // a reprice: the product's row is only locked after the SKUs.
+            let (x, y) = (i % 4 + 1, (i + 1 + i / 4) % 4 + 1);
+            let (a, b) = (x.min(y), x.max(y));
+            let writes = if i % 6 == 5 {
+                vec![Write::PutSku(sku(a, 1, Money::from_decimal(Decimal::new(5000 + i as i64, 2)).expect("price"), 0))]
+            } else {
+                let mv = |sku, movement| Write::MoveStock { sku: SkuId(sku), movement, quantity: 2 };
+                vec![
+                    mv(a, StockMove::Reserve),
+                    mv(b, StockMove::Reserve),
+                    mv(a, StockMove::Commit),
+                    mv(b, StockMove::Commit),
+                ]
+            };
+            s.apply(writes).await
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task").expect("batch");
+    }
+    agrees(&store, 1).await;
+    assert_eq!(columns(&store, 1).await.2, 40 * 4);
+}
