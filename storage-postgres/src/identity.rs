@@ -22,8 +22,9 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mallkit_core::identity::{Address, LoginFailures, Session, User, VerificationCode};
+use mallkit_core::identity::{Address, LoginFailures, Session, User, UserFilter, VerificationCode};
 use mallkit_core::ids::{AddressId, MerchantId, SessionId, UserId};
+use mallkit_core::page::{Page, PageRequest};
 use mallkit_core::storage::{
     GuardFailure, IdempotencyClaim, IdempotencyStore, IdentityStore, StoreError, StoredResponse,
 };
@@ -32,6 +33,7 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
 
 use crate::codec::{backend, get, i32_of, i64_of, id_of, name, parse, u32_of};
+use crate::paging::{Arg, List, Where, page_rows};
 use crate::writes::{Stop, retryable};
 use crate::{MAX_ATTEMPTS, PgStore, backoff};
 
@@ -550,6 +552,37 @@ impl IdentityStore for PgStore {
             Ok(done.rows_affected() == 1)
         })
         .await
+    }
+
+    /// Newest first (id descending). Role and status are served by
+    /// `users_role` (role, id desc) and the primary key; a keyword is
+    /// `strpos(lower(col), $k) > 0` over username, nickname, phone and
+    /// e-mail, which scans the users the other conditions leave (a back
+    /// office list: fine at the sizes a user table reaches before it
+    /// needs a search index). `lower()` follows the database's ctype: it
+    /// agrees with Rust's `to_lowercase` on ASCII and on the one-to-one
+    /// mappings of the usual UTF-8 locales, not on Rust's special cases
+    /// (final sigma, a dotted capital I).
+    async fn list_users(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, StoreError> {
+        let mut w = Where::new();
+        if let Some(r) = filter.role {
+            w.and("role = $?", [Arg::Text(name(&r)?)]);
+        }
+        if let Some(s) = filter.status {
+            w.and("status = $?", [Arg::Text(name(&s)?)]);
+        }
+        if let Some(k) = &filter.keyword {
+            w.and(
+                "(strpos(lower(username), $?) > 0 OR strpos(lower(nickname), $?) > 0 OR strpos(lower(phone), $?) > 0
+                  OR strpos(lower(email), $?) > 0)",
+                std::iter::repeat_n(Arg::Text(k.to_lowercase()), 4),
+            );
+        }
+        let list = List { columns: "*", from: "users", filter: &w, order: "id DESC" };
+        let mut tx = self.snapshot().await?;
+        let (rows, counted) = page_rows(&mut tx, &list, page).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(page.page_of(rows.iter().map(user).collect::<Result<Vec<_>, _>>()?, counted))
     }
 }
 

@@ -43,12 +43,15 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 mod codec;
 mod identity;
+mod lists;
+mod paging;
 mod reads;
+mod search;
 pub mod testing;
 mod writes;
 
 use codec::backend;
-use writes::{Stop, apply_one, retryable};
+use writes::{Stop, Touched, apply_one, finish, retryable};
 
 /// How many times in all a batch runs when it keeps hitting serialization
 /// failures or deadlocks; the last one's error is returned as
@@ -182,7 +185,45 @@ impl PgStore {
     /// [`StoreError::Backend`] when a migration fails or an applied one was
     /// edited since.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations").run(&self.pool).await.map_err(backend)
+        sqlx::migrate!("./migrations").run(&self.pool).await.map_err(backend)?;
+        self.fill_search_columns().await
+    }
+
+    /// Fills `search_text` and `search_tokens` of the products that have
+    /// none yet (rows from before migration 0011, or loaded without them)
+    /// with core's `search_text` and `search_tokens` of their names, 1,000
+    /// rows per statement. Found through the partial index
+    /// `products_search_unfilled`, so a filled catalogue costs one empty
+    /// index probe. A product whose name is empty keeps `''`, as core gives.
+    async fn fill_search_columns(&self) -> Result<(), StoreError> {
+        use mallkit_core::catalog::search::{search_text, search_tokens};
+        let mut after = i64::MIN;
+        loop {
+            let rows: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT id, name FROM products WHERE search_text = '' AND id > $1 ORDER BY id LIMIT 1000",
+            )
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+            let Some(&(last, _)) = rows.last() else { return Ok(()) };
+            after = last;
+            let filled: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(id, name)| serde_json::json!({"id": id, "t": search_text(name), "k": search_tokens(name)}))
+                .collect();
+            sqlx::query(
+                "UPDATE products p SET search_text = u.t,
+                     search_tokens = ARRAY(SELECT k.v FROM jsonb_array_elements_text(u.k) WITH ORDINALITY AS k (v, n)
+                         ORDER BY k.n)
+                 FROM jsonb_to_recordset($1) AS u (id BIGINT, t TEXT, k JSONB)
+                 WHERE p.id = u.id",
+            )
+            .bind(serde_json::Value::Array(filled))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        }
     }
 
     /// A block number no other caller on this database ever gets (from the
@@ -204,12 +245,17 @@ impl PgStore {
     /// One run of a batch in its own transaction.
     async fn attempt(&self, writes: &[Write]) -> Result<(), Stop> {
         let mut tx = self.pool.begin().await?;
+        let mut touched = Touched::default();
         for w in writes {
-            if let Err(stop) = apply_one(&mut tx, w).await {
+            if let Err(stop) = apply_one(&mut tx, w, &mut touched).await {
                 // Explicit, though dropping the transaction would roll back too.
                 let _ = tx.rollback().await;
                 return Err(stop);
             }
+        }
+        if let Err(stop) = finish(&mut tx, &touched).await {
+            let _ = tx.rollback().await;
+            return Err(stop);
         }
         tx.commit().await?;
         Ok(())

@@ -8,16 +8,17 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mallkit_core::after_sales::{AfterSale, AfterSaleLine, AfterSaleLog};
+use mallkit_core::after_sales::{AfterSale, AfterSaleFilter, AfterSaleLine, AfterSaleLog};
 use mallkit_core::cart::Cart;
-use mallkit_core::catalog::{Category, Merchant, Product, Sku};
-use mallkit_core::coupon::{CouponTemplate, UserCoupon};
+use mallkit_core::catalog::{Category, Merchant, Product, ProductFilter, ProductSummary, Sku};
+use mallkit_core::coupon::{CouponTemplate, UserCoupon, UserCouponStatus};
 use mallkit_core::ids::{
     AfterSaleId, CheckoutId, CouponTemplateId, MerchantId, OrderId, PaymentId, ProductId, SkuId, UserCouponId, UserId,
 };
-use mallkit_core::order::{Order, OrderLine, OrderStatus, Shipment, StatusChange};
+use mallkit_core::order::{CustomerStats, Order, OrderFilter, OrderLine, OrderStatus, Shipment, StatusChange};
+use mallkit_core::page::{Page, PageRequest};
 use mallkit_core::payment::Payment;
-use mallkit_core::points::{LedgerEntry, PointsAccount, Tier};
+use mallkit_core::points::{LedgerEntry, PointsAccount, PointsSource, Tier};
 use mallkit_core::storage::{
     AfterSalesStore, CartStore, CatalogStore, CouponStore, OrderStore, PaymentStore, PointsStore, StoreError,
 };
@@ -51,7 +52,7 @@ impl PgStore {
     }
 
     /// A read-only transaction on one snapshot.
-    async fn snapshot(&self) -> Result<Tx, StoreError> {
+    pub(crate) async fn snapshot(&self) -> Result<Tx, StoreError> {
         self.pool().begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await.map_err(backend)
     }
 }
@@ -83,7 +84,7 @@ async fn children<T>(
 
 // ---- orders ----
 
-fn order_head(r: &PgRow) -> Result<Order, StoreError> {
+pub(crate) fn order_head(r: &PgRow) -> Result<Order, StoreError> {
     let shipment = match (get::<Option<String>>(r, "carrier")?, get::<Option<String>>(r, "tracking_no")?) {
         (Some(carrier), Some(tracking_no)) => Some(Shipment { carrier, tracking_no, at: get(r, "shipped_at")? }),
         _ => None,
@@ -161,32 +162,38 @@ impl PgStore {
     async fn orders_where(&self, sql: &'static str, key: i64) -> Result<Vec<Order>, StoreError> {
         let mut tx = self.snapshot().await?;
         let mut orders = heads(&mut tx, sql, key, order_head).await?;
-        if orders.is_empty() {
-            return Ok(orders);
-        }
-        let ids: Vec<i64> = orders.iter().map(|o| i64_of(o.id.0)).collect();
-        let mut lines = children(
-            &mut tx,
-            "SELECT order_id AS parent, * FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, line_no",
-            &ids,
-            order_line,
-        )
-        .await?;
-        let mut history = children(
-            &mut tx,
-            "SELECT order_id AS parent, * FROM order_status_history WHERE order_id = ANY($1) ORDER BY order_id, seq",
-            &ids,
-            status_change,
-        )
-        .await?;
+        order_children(&mut tx, &mut orders).await?;
         tx.commit().await.map_err(backend)?;
-        for o in &mut orders {
-            let id = i64_of(o.id.0);
-            o.lines = lines.remove(&id).unwrap_or_default();
-            o.history = history.remove(&id).unwrap_or_default();
-        }
         Ok(orders)
     }
+}
+
+/// Reads the lines and history of every order of `orders` (heads) in `tx`.
+pub(crate) async fn order_children(tx: &mut Tx, orders: &mut [Order]) -> Result<(), StoreError> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = orders.iter().map(|o| i64_of(o.id.0)).collect();
+    let mut lines = children(
+        tx,
+        "SELECT order_id AS parent, * FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, line_no",
+        &ids,
+        order_line,
+    )
+    .await?;
+    let mut history = children(
+        tx,
+        "SELECT order_id AS parent, * FROM order_status_history WHERE order_id = ANY($1) ORDER BY order_id, seq",
+        &ids,
+        status_change,
+    )
+    .await?;
+    for o in orders {
+        let id = i64_of(o.id.0);
+        o.lines = lines.remove(&id).unwrap_or_default();
+        o.history = history.remove(&id).unwrap_or_default();
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -221,6 +228,12 @@ impl OrderStore for PgStore {
         };
         let ids: Vec<i64> = sqlx::query_scalar(sql).bind(now).fetch_all(self.pool()).await.map_err(backend)?;
         Ok(ids.into_iter().map(|id| OrderId(id_of(id))).collect())
+    }
+    async fn list_orders(&self, filter: &OrderFilter, page: PageRequest) -> Result<Page<Order>, StoreError> {
+        self.orders_page(filter, page).await
+    }
+    async fn customer_stats(&self, users: &[UserId]) -> Result<Vec<CustomerStats>, StoreError> {
+        self.stats_of(users).await
     }
 }
 
@@ -296,7 +309,7 @@ impl PaymentStore for PgStore {
 
 // ---- after-sales ----
 
-fn after_sale_head(r: &PgRow) -> Result<AfterSale, StoreError> {
+pub(crate) fn after_sale_head(r: &PgRow) -> Result<AfterSale, StoreError> {
     Ok(AfterSale {
         id: AfterSaleId(id_of(get(r, "id")?)),
         number: get(r, "number")?,
@@ -349,34 +362,40 @@ impl PgStore {
     async fn after_sales_where(&self, sql: &'static str, key: i64) -> Result<Vec<AfterSale>, StoreError> {
         let mut tx = self.snapshot().await?;
         let mut cases = heads(&mut tx, sql, key, after_sale_head).await?;
-        if cases.is_empty() {
-            return Ok(cases);
-        }
-        let ids: Vec<i64> = cases.iter().map(|a| i64_of(a.id.0)).collect();
-        let mut lines = children(
-            &mut tx,
-            "SELECT after_sale_id AS parent, * FROM after_sale_lines WHERE after_sale_id = ANY($1)
-             ORDER BY after_sale_id, pos",
-            &ids,
-            after_sale_line,
-        )
-        .await?;
-        let mut logs = children(
-            &mut tx,
-            "SELECT after_sale_id AS parent, * FROM after_sale_logs WHERE after_sale_id = ANY($1)
-             ORDER BY after_sale_id, seq",
-            &ids,
-            after_sale_log,
-        )
-        .await?;
+        after_sale_children(&mut tx, &mut cases).await?;
         tx.commit().await.map_err(backend)?;
-        for a in &mut cases {
-            let id = i64_of(a.id.0);
-            a.lines = lines.remove(&id).unwrap_or_default();
-            a.logs = logs.remove(&id).unwrap_or_default();
-        }
         Ok(cases)
     }
+}
+
+/// Reads the lines and logs of every case of `cases` (heads) in `tx`.
+pub(crate) async fn after_sale_children(tx: &mut Tx, cases: &mut [AfterSale]) -> Result<(), StoreError> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = cases.iter().map(|a| i64_of(a.id.0)).collect();
+    let mut lines = children(
+        tx,
+        "SELECT after_sale_id AS parent, * FROM after_sale_lines WHERE after_sale_id = ANY($1)
+         ORDER BY after_sale_id, pos",
+        &ids,
+        after_sale_line,
+    )
+    .await?;
+    let mut logs = children(
+        tx,
+        "SELECT after_sale_id AS parent, * FROM after_sale_logs WHERE after_sale_id = ANY($1)
+         ORDER BY after_sale_id, seq",
+        &ids,
+        after_sale_log,
+    )
+    .await?;
+    for a in cases {
+        let id = i64_of(a.id.0);
+        a.lines = lines.remove(&id).unwrap_or_default();
+        a.logs = logs.remove(&id).unwrap_or_default();
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -393,19 +412,10 @@ impl AfterSalesStore for PgStore {
     }
     async fn list_after_sales(
         &self,
-        filter: &mallkit_core::after_sales::AfterSaleFilter,
-        page: mallkit_core::page::PageRequest,
-    ) -> Result<mallkit_core::page::Page<AfterSale>, StoreError> {
-        // Interim: a buyer's cases by user id; the indexed version lands with migration 0011.
-        let all = match (filter.user, filter.merchant) {
-            (Some(u), _) => {
-                let sql = "SELECT * FROM after_sales WHERE user_id = $1 ORDER BY created_at DESC, id DESC";
-                self.after_sales_where(sql, i64_of(u.0)).await?
-            }
-            (None, Some(m)) => self.after_sales_of_merchant(m).await?,
-            (None, None) => return Err(StoreError::Backend("list_after_sales needs a user or a merchant".into())),
-        };
-        Ok(page.page_from_iter(all.into_iter().filter(|c| filter.admits(c))))
+        filter: &AfterSaleFilter,
+        page: PageRequest,
+    ) -> Result<Page<AfterSale>, StoreError> {
+        self.after_sales_page(filter, page).await
     }
 }
 
@@ -434,6 +444,13 @@ impl CatalogStore for PgStore {
     async fn skus(&self) -> Result<Vec<Sku>, StoreError> {
         self.all("SELECT * FROM skus ORDER BY id", None, sku).await
     }
+    async fn search_products(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<ProductSummary>, StoreError> {
+        self.search_page(filter, page).await
+    }
 }
 
 #[async_trait]
@@ -454,6 +471,25 @@ impl CouponStore for PgStore {
         let sql = "SELECT * FROM user_coupons WHERE template_id = $1 ORDER BY id";
         self.all(sql, Some(i64_of(template.0)), user_coupon).await
     }
+    async fn list_templates(&self, page: PageRequest) -> Result<Page<CouponTemplate>, StoreError> {
+        self.templates_page(page).await
+    }
+    async fn template_claims(
+        &self,
+        template: CouponTemplateId,
+        page: PageRequest,
+    ) -> Result<Page<UserCoupon>, StoreError> {
+        self.claims_page(template, page).await
+    }
+    async fn held_coupons(
+        &self,
+        user: UserId,
+        status: Option<UserCouponStatus>,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<UserCoupon>, StoreError> {
+        self.held_page(user, status, now, page).await
+    }
 }
 
 #[async_trait]
@@ -470,6 +506,14 @@ impl PointsStore for PgStore {
     }
     async fn tiers(&self) -> Result<Vec<Tier>, StoreError> {
         self.all("SELECT * FROM tiers ORDER BY level", None, tier).await
+    }
+    async fn ledger_page(
+        &self,
+        user: UserId,
+        source: Option<PointsSource>,
+        page: PageRequest,
+    ) -> Result<Page<LedgerEntry>, StoreError> {
+        self.ledger_rows_page(user, source, page).await
     }
 }
 

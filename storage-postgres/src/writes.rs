@@ -8,10 +8,26 @@
 //! `WHERE status = from`, `WHERE version = v`, the claim counter's
 //! `ON CONFLICT … WHERE claimed < limit`), a unique key, or a decision taken
 //! in Rust on a row locked `FOR UPDATE` (points, a refused coupon claim).
+//!
+//! Product search reads columns of `products` kept in step here (migration
+//! 0011): `search_text` / `search_tokens` are written with the name by
+//! [`Write::PutProduct`]; `min_price`, `max_price` and `sales` follow the
+//! SKUs. Every write that changes a SKU's price, product or `sold` (a
+//! [`Write::PutSku`], a [`StockMove::Commit`] or [`StockMove::Restock`])
+//! names its product (and a moved SKU's old one) in the batch's [`Touched`];
+//! [`finish`] then recomputes those products from their SKUs, last in the
+//! batch, under the products' row locks taken in id order in a statement
+//! of their own, so that the recompute's snapshot holds every SKU change of
+//! every batch that recomputed them before (READ COMMITTED takes a fresh
+//! snapshot per statement) and batches never lock a SKU while holding a
+//! product.
+
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use mallkit_core::after_sales::AfterSale;
 use mallkit_core::catalog::StockMove;
+use mallkit_core::catalog::search::{search_text, search_tokens};
 use mallkit_core::coupon::{UserCoupon, UserCouponStatus};
 use mallkit_core::ids::{CheckoutId, SkuId, UserCouponId};
 use mallkit_core::money::Rate;
@@ -91,8 +107,39 @@ fn not_found(entity: &'static str, id: u64) -> Stop {
     GuardFailure::NotFound { entity, id }.into()
 }
 
-/// Applies one write inside the batch's transaction.
-pub(crate) async fn apply_one(tx: &mut Tx, write: &Write) -> Result<(), Stop> {
+/// The products whose `min_price`, `max_price` and `sales` a batch must
+/// recompute before it commits (ids as stored).
+#[derive(Debug, Default)]
+pub(crate) struct Touched(BTreeSet<i64>);
+
+/// Recomputes the maintained columns of every product in `touched` from
+/// its SKUs: locks the products in id order first (a statement of its own),
+/// then sets the lowest and highest price (0 without SKUs) and the units
+/// sold in one statement.
+pub(crate) async fn finish(tx: &mut Tx, touched: &Touched) -> Result<(), Stop> {
+    if touched.0.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = touched.0.iter().copied().collect();
+    sqlx::query("SELECT id FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+        .bind(&ids)
+        .fetch_all(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE products p SET (min_price, max_price, sales) = (
+             SELECT COALESCE(min(s.price), 0), COALESCE(max(s.price), 0), COALESCE(sum(s.sold), 0)
+             FROM skus s WHERE s.product_id = p.id)
+         WHERE p.id = ANY($1)",
+    )
+    .bind(&ids)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Applies one write inside the batch's transaction, noting in `touched`
+/// the products whose maintained columns it changed.
+pub(crate) async fn apply_one(tx: &mut Tx, write: &Write, touched: &mut Touched) -> Result<(), Stop> {
     match write {
         Write::PutCategory(c) => {
             sqlx::query(
@@ -115,18 +162,29 @@ pub(crate) async fn apply_one(tx: &mut Tx, write: &Write) -> Result<(), Stop> {
         }
         Write::PutProduct(p) => {
             sqlx::query(
-                "INSERT INTO products (id, merchant_id, category_id, name, status) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (id) DO UPDATE SET merchant_id = $2, category_id = $3, name = $4, status = $5",
+                "INSERT INTO products (id, merchant_id, category_id, name, status, search_text, search_tokens)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (id) DO UPDATE SET merchant_id = $2, category_id = $3, name = $4, status = $5,
+                     search_text = $6, search_tokens = $7",
             )
             .bind(i64_of(p.id.0))
             .bind(i64_of(p.merchant.0))
             .bind(i64_of(p.category.0))
             .bind(&p.name)
             .bind(name(&p.status)?)
+            .bind(search_text(&p.name))
+            .bind(search_tokens(&p.name))
             .execute(&mut **tx)
             .await?;
         }
         Write::PutSku(s) => {
+            // A SKU moved to another product leaves its old one to recompute too.
+            let old: Option<i64> = sqlx::query_scalar("SELECT product_id FROM skus WHERE id = $1 FOR UPDATE")
+                .bind(i64_of(s.id.0))
+                .fetch_optional(&mut **tx)
+                .await?;
+            touched.0.extend(old);
+            touched.0.insert(i64_of(s.product.0));
             sqlx::query(
                 "INSERT INTO skus (id, product_id, attributes, price, original_price, weight_grams, available,
                      reserved, sold)
@@ -208,7 +266,12 @@ pub(crate) async fn apply_one(tx: &mut Tx, write: &Write) -> Result<(), Stop> {
                 return Err(not_found("coupon_template", template.0));
             }
         }
-        Write::MoveStock { sku, movement, quantity } => move_stock(tx, *sku, *movement, *quantity).await?,
+        Write::MoveStock { sku, movement, quantity } => {
+            let product = move_stock(tx, *sku, *movement, *quantity).await?;
+            if matches!(movement, StockMove::Commit | StockMove::Restock) {
+                touched.0.insert(product);
+            }
+        }
         Write::IssueCoupon(c) => issue_coupon(tx, c).await?,
         Write::SetCouponStatus { coupon, from, to, checkout, at } => {
             set_coupon_status(tx, *coupon, *from, *to, *checkout, *at).await?
@@ -234,32 +297,42 @@ pub(crate) async fn apply_one(tx: &mut Tx, write: &Write) -> Result<(), Stop> {
 }
 
 /// `UPDATE skus SET source = source - n, target = target + n WHERE source >= n`;
-/// when it touches nothing, the current row says why.
-async fn move_stock(tx: &mut Tx, sku: SkuId, movement: StockMove, quantity: u32) -> Result<(), Stop> {
+/// when it touches nothing, the current row says why. Returns the SKU's
+/// product.
+async fn move_stock(tx: &mut Tx, sku: SkuId, movement: StockMove, quantity: u32) -> Result<i64, Stop> {
     let (sql, source) = match movement {
         StockMove::Reserve => (
-            "UPDATE skus SET available = available - $2, reserved = reserved + $2 WHERE id = $1 AND available >= $2",
+            "UPDATE skus SET available = available - $2, reserved = reserved + $2 WHERE id = $1 AND available >= $2
+             RETURNING product_id",
             "available",
         ),
         StockMove::Release => (
-            "UPDATE skus SET reserved = reserved - $2, available = available + $2 WHERE id = $1 AND reserved >= $2",
+            "UPDATE skus SET reserved = reserved - $2, available = available + $2 WHERE id = $1 AND reserved >= $2
+             RETURNING product_id",
             "reserved",
         ),
-        StockMove::Commit => {
-            ("UPDATE skus SET reserved = reserved - $2, sold = sold + $2 WHERE id = $1 AND reserved >= $2", "reserved")
+        StockMove::Commit => (
+            "UPDATE skus SET reserved = reserved - $2, sold = sold + $2 WHERE id = $1 AND reserved >= $2
+             RETURNING product_id",
+            "reserved",
+        ),
+        StockMove::Restock => (
+            "UPDATE skus SET sold = sold - $2, available = available + $2 WHERE id = $1 AND sold >= $2
+             RETURNING product_id",
+            "sold",
+        ),
+        StockMove::Receive => {
+            ("UPDATE skus SET available = available + $2 WHERE id = $1 RETURNING product_id", "available")
         }
-        StockMove::Restock => {
-            ("UPDATE skus SET sold = sold - $2, available = available + $2 WHERE id = $1 AND sold >= $2", "sold")
-        }
-        StockMove::Receive => ("UPDATE skus SET available = available + $2 WHERE id = $1", "available"),
-        StockMove::WriteOff => {
-            ("UPDATE skus SET available = available - $2 WHERE id = $1 AND available >= $2", "available")
-        }
+        StockMove::WriteOff => (
+            "UPDATE skus SET available = available - $2 WHERE id = $1 AND available >= $2 RETURNING product_id",
+            "available",
+        ),
     };
     let n = i32_of(quantity)?;
-    let done = sqlx::query(sql).bind(i64_of(sku.0)).bind(n).execute(&mut **tx).await?;
-    if done.rows_affected() == 1 {
-        return Ok(());
+    let moved: Option<i64> = sqlx::query_scalar(sql).bind(i64_of(sku.0)).bind(n).fetch_optional(&mut **tx).await?;
+    if let Some(product) = moved {
+        return Ok(product);
     }
     let row = sqlx::query("SELECT available, reserved, sold FROM skus WHERE id = $1")
         .bind(i64_of(sku.0))

@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use mallkit_core::after_sales::AfterSaleRequestLine;
-use mallkit_core::after_sales::{AfterSale, AfterSaleAction, AfterSaleKind};
+use mallkit_core::after_sales::{AfterSale, AfterSaleAction, AfterSaleFilter, AfterSaleKind, AfterSaleStatus};
 use mallkit_core::cart::Cart;
-use mallkit_core::catalog::{Category, Merchant, Product, ProductStatus, Sku, Stock, StockMove};
+use mallkit_core::catalog::{
+    Category, Keyword, Merchant, Product, ProductFilter, ProductSort, ProductStatus, Sku, Stock, StockMove,
+};
 use mallkit_core::checkout::{CheckoutItems, CheckoutRequest};
 use mallkit_core::clock::{ManualClock, SequentialIds};
 use mallkit_core::coupon::{
@@ -19,7 +21,8 @@ use mallkit_core::ids::{
     CategoryId, CheckoutId, CouponTemplateId, LedgerEntryId, MerchantId, OrderId, PaymentId, ProductId, SkuId,
     UserCouponId, UserId,
 };
-use mallkit_core::order::{Actor, Order, OrderStatus};
+use mallkit_core::order::{Actor, Order, OrderFilter, OrderStatus};
+use mallkit_core::page::PageRequest;
 use mallkit_core::payment::{Payment, PaymentChannel, SimulatedProvider};
 use mallkit_core::points::{LedgerEntry, PointsAccount, PointsAction, PointsSource, Tier};
 use mallkit_core::pricing::{CouponChoice, PointsChoice};
@@ -293,6 +296,7 @@ struct Snapshot {
     orders: Vec<OrderReads>,
     payments: Vec<(Option<Payment>, Option<Payment>)>,
     due: Vec<Vec<OrderId>>,
+    pages: Vec<String>,
 }
 
 /// The reads of one user.
@@ -396,7 +400,109 @@ async fn snapshot<S: Store>(s: &S, users: &[UserId], now: DateTime<Utc>) -> Snap
         orders,
         payments,
         due,
+        pages: pages(s, users, now).await,
     }
+}
+
+/// Pages of every paged list over what a journey left (the memory store
+/// answers them with the reference scans).
+async fn pages<S: Store>(s: &S, users: &[UserId], now: DateTime<Utc>) -> Vec<String> {
+    let sizes = |n: u32| {
+        let mut v = vec![PageRequest::FIRST];
+        for page in 1..=n {
+            v.push(PageRequest::new(Some(page), Some(1)).expect("page"));
+        }
+        v
+    };
+    let mut out = Vec::new();
+    let keyword = Keyword::parse("商品").expect("keyword");
+    for filter in [
+        ProductFilter::default(),
+        ProductFilter { status: Some(ProductStatus::OnSale), ..Default::default() },
+        ProductFilter { categories: Some(vec![CategoryId(1), CategoryId(2)]), keyword, ..Default::default() },
+        ProductFilter { merchant: Some(M1), min_price: Some(m("100.00")), ..Default::default() },
+    ] {
+        for sort in ProductSort::ALL {
+            let filter = ProductFilter { sort, ..filter.clone() };
+            for page in sizes(4) {
+                out.push(format!("{filter:?} {page:?}: {:?}", s.search_products(&filter, page).await));
+            }
+        }
+    }
+    for page in sizes(5) {
+        out.push(format!("templates {page:?}: {:?}", s.list_templates(page).await));
+        for t in 0..5 {
+            out.push(format!("claims {t} {page:?}: {:?}", s.template_claims(CouponTemplateId(t), page).await));
+        }
+    }
+    let coupon_statuses = [
+        None,
+        Some(UserCouponStatus::Unused),
+        Some(UserCouponStatus::Locked),
+        Some(UserCouponStatus::Used),
+        Some(UserCouponStatus::Expired),
+        Some(UserCouponStatus::Void),
+    ];
+    let sources = [
+        None,
+        Some(PointsSource::OrderReward),
+        Some(PointsSource::RefundReversal),
+        Some(PointsSource::PaymentDeduction),
+        Some(PointsSource::RefundReturn),
+        Some(PointsSource::AdminAdjustment),
+    ];
+    let order_statuses = [
+        None,
+        Some(OrderStatus::PendingPayment),
+        Some(OrderStatus::AwaitingShipment),
+        Some(OrderStatus::Shipped),
+        Some(OrderStatus::Completed),
+        Some(OrderStatus::Cancelled),
+        Some(OrderStatus::Closed),
+    ];
+    for &user in users {
+        for page in sizes(3) {
+            for status in coupon_statuses {
+                for at in [now, now + Duration::days(60)] {
+                    out.push(format!(
+                        "held {user} {status:?} {at} {page:?}: {:?}",
+                        s.held_coupons(user, status, at, page).await
+                    ));
+                }
+            }
+            for source in sources {
+                out.push(format!("ledger {user} {source:?} {page:?}: {:?}", s.ledger_page(user, source, page).await));
+            }
+            for status in order_statuses {
+                for merchant in [None, Some(M1)] {
+                    let filter = OrderFilter { user: Some(user), merchant, status };
+                    out.push(format!("{filter:?} {page:?}: {:?}", s.list_orders(&filter, page).await));
+                }
+            }
+            let filter = AfterSaleFilter { user: Some(user), merchant: Some(M1), order: None, status: None };
+            out.push(format!("{filter:?} {page:?}: {:?}", s.list_after_sales(&filter, page).await));
+        }
+        for o in s.orders_of_user(user).await.expect("orders") {
+            let filter = AfterSaleFilter { order: Some(o.id), ..Default::default() };
+            out.push(format!("{filter:?}: {:?}", s.list_after_sales(&filter, PageRequest::FIRST).await));
+        }
+    }
+    for merchant in [M1, M2, MerchantId(3)] {
+        for page in sizes(4) {
+            for status in order_statuses {
+                let filter = OrderFilter { user: None, merchant: Some(merchant), status };
+                out.push(format!("{filter:?} {page:?}: {:?}", s.list_orders(&filter, page).await));
+            }
+            for status in [None, Some(AfterSaleStatus::Refunded), Some(AfterSaleStatus::Reshipped)] {
+                let filter = AfterSaleFilter { merchant: Some(merchant), status, ..Default::default() };
+                out.push(format!("{filter:?} {page:?}: {:?}", s.list_after_sales(&filter, page).await));
+            }
+        }
+    }
+    let mut asked = users.to_vec();
+    asked.push(users[0]);
+    out.push(format!("stats: {:?}", s.customer_stats(&asked).await));
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -415,6 +521,11 @@ async fn a_long_journey_answers_and_reads_exactly_as_the_memory_store() {
     assert_eq!(x, y);
     assert!(x.orders.len() >= 5 && x.payments.len() >= 3, "{x:#?}");
     assert!(x.orders.iter().any(|o| !o.cases.is_empty() && o.cases.iter().all(|a| a.logs.len() >= 2)));
+    for list in ["ProductFilter", "templates", "claims", "held", "ledger", "OrderFilter", "AfterSaleFilter"] {
+        let filled = x.pages.iter().filter(|p| p.starts_with(list) && !p.contains("items: []")).count();
+        assert!(filled > 0, "no {list} page has rows");
+    }
+    assert!(!x.pages.iter().any(|p| p.contains("Err(")), "a paged read failed");
 }
 
 // ---- raw writes, side by side ----
