@@ -5,7 +5,8 @@
 //! (every guard, all-or-nothing batches, reads), [`journeys`] runs whole
 //! customer journeys through `Mall` with the seeds' numbers, [`identity`]
 //! checks `IdentityStore` and `IdempotencyStore` (so a store under the suite
-//! implements those too).
+//! implements those too), [`lists`] walks every paged list page by page
+//! against the core rules.
 //!
 //! A backend runs the whole suite with one line in a test file:
 //!
@@ -20,6 +21,7 @@
 pub mod guards;
 pub mod identity;
 pub mod journeys;
+pub mod lists;
 
 /// Expands into one `#[tokio::test]` per conformance case; `$make` is an
 /// expression whose `.await` yields a fresh, empty store.
@@ -55,6 +57,7 @@ macro_rules! suite {
             identity::idempotency_keys_start_replay_and_release,
             identity::a_stale_idempotency_claim_is_taken_over,
             identity::sixteen_concurrent_claims_start_exactly_once,
+            lists::every_list_walks_every_row_once,
         );
     };
     (@cases $make:expr; $($module:ident :: $case:ident),* $(,)?) => {
