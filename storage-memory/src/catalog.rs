@@ -352,12 +352,21 @@ where
     }
 }
 
-/// The ids of `sets` (one per status asked) in the key order, over `range` of keys.
+/// The ids of `sets` (one per status asked) in the key order, over `range`
+/// of keys (none when the range is empty: `BTreeSet::range` would panic).
 fn walk<'a, K: Ord + Copy + 'a>(
     sets: impl Iterator<Item = &'a BTreeSet<K>>,
     range: (Bound<K>, Bound<K>),
     id: fn(&K) -> ProductId,
 ) -> Box<dyn Iterator<Item = ProductId> + 'a> {
+    let empty = match range {
+        (Bound::Included(a), Bound::Included(b)) => a > b,
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => a >= b,
+        _ => false,
+    };
+    if empty {
+        return Box::new(std::iter::empty());
+    }
     Box::new(Merge(sets.map(|s| s.range(range).peekable()).collect()).map(id))
 }
 
