@@ -1,30 +1,42 @@
 //! Catalog: categories, merchants, products and SKUs, with the indexes that
 //! serve product search without reading the whole catalogue.
 //!
+//! Products live in a slab, one slot each in the order they were first
+//! written (so postings walked in slot order read the slab front to back).
 //! Kept up to date in [`CatalogBatch::commit`] for every product a batch
 //! touches (its own row, or one of its SKUs by `PutSku` or `MoveStock`):
 //!
 //! - per product, its [`Facts`] (price range, units sold and available over
-//!   its SKUs), stored next to the row;
+//!   its SKUs, as core's `summarize` computes them) and its search text
+//!   (core's `search_text` of the name), stored next to the row;
 //! - per listing status, one ordered set per sort (newest, price ascending,
 //!   price descending, sales), each in exactly [`ProductSort::compare`]'s
 //!   order; a search with no status merges the two statuses' sets;
-//! - postings (ascending product ids) per search token (core's
-//!   [`search_tokens`] of the name), per category and per merchant;
+//! - postings (ascending slots) per search token (core's [`search_tokens`]
+//!   of the name), per category and per merchant;
 //! - the SKU ids of each product.
 //!
-//! A search ([`Catalog::search`]) picks the smallest candidate set the
-//! filter names: the keyword's token postings (intersected smallest
-//! first), the categories' postings, the merchant's, or the products whose
-//! lowest price is in the asked range (probed up to [`SMALL`] rows). When it
-//! holds at most [`SMALL`] products they are filtered with
-//! [`ProductFilter::admits`], ordered with [`ProductSort::compare`] and
-//! paged. Otherwise the sort's ordered set (the price range of it, for the
-//! price sorts) is walked, each row filtered, until the page is full and
-//! `COUNT_CAP + 1` matches are counted; a walk that reads as many rows as
-//! the smallest candidate set holds without finishing gives up and pages
-//! that set instead, so no search reads more than about twice the smaller
-//! of the two.
+//! A search ([`Catalog::search`]) sizes the candidate sets the filter
+//! names: the keyword's token postings (intersected smallest first), the
+//! categories' postings, the merchant's, the products whose lowest price is
+//! in the asked range (counted up to [`PRICE_PROBE`]), and takes the
+//! smallest. When that set is small ([`SMALL`]), or when walking the sort's
+//! order would likely read more rows than the set holds (the rows a page
+//! needs, `offset + page_size + 1` but at least `COUNT_CAP + 1`, times the
+//! rows in the sort's order over the set's size), it collects the set,
+//! filters each row, orders the matches with [`ProductSort::compare`] (only
+//! as far as the page) and pages them. Otherwise it walks the sort's
+//! ordered set (the price range of it, for the price sorts), filtering each
+//! row, until the page is full and `COUNT_CAP + 1` matches are counted; a
+//! walk that reads as many rows as the set holds without finishing gives up
+//! and collects the set instead. So a search reads at most about twice its
+//! smallest candidate set, and one naming none (status and sort alone)
+//! about `COUNT_CAP` rows.
+//!
+//! Each row is filtered by [`ProductFilter::admits`], with the keyword
+//! tested first on the stored search text (`Keyword::matches`' own test,
+//! `search_text(name).contains(keyword)`, without lower-casing the name
+//! again), so that rows it rejects cost no allocation.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +44,7 @@ use std::iter::Peekable;
 use std::ops::Bound;
 
 use async_trait::async_trait;
+use mallkit_core::catalog::search::search_text;
 use mallkit_core::catalog::{
     Category, Merchant, Product, ProductFilter, ProductSort, ProductStatus, ProductSummary, Sku, StockMove,
     search_tokens,
@@ -41,11 +54,23 @@ use mallkit_core::money::Money;
 use mallkit_core::page::{COUNT_CAP, Page, PageRequest};
 use mallkit_core::storage::{CatalogStore, GuardFailure, StoreError};
 
-use crate::{MemoryStore, Postings, Staged, missing};
+use crate::{IdMap, MemoryStore, Postings, Staged, missing};
 
-/// Candidate sets up to this many products are collected, filtered and
-/// sorted; larger ones are served by walking the sort's ordered set.
+/// Candidate sets up to this many products are always collected, filtered
+/// and sorted.
 pub(crate) const SMALL: usize = 4096;
+
+/// Most keys of a price range counted to size it as a candidate set (a
+/// wider range is no candidate set; counting is a walk over sequential
+/// keys, about a millisecond).
+const PRICE_PROBE: usize = 1 << 18;
+
+/// Token postings are intersected only when the smallest holds at most
+/// this many products (a broader keyword is served from that posting).
+const INTERSECT_LIMIT: usize = 1 << 18;
+
+/// A product's place in the slab.
+type Slot = u32;
 
 /// What a product list needs of a product's SKUs, as core's `summarize` computes it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,14 +101,27 @@ impl Facts {
     }
 }
 
-/// A product with its facts.
+/// A product with its facts and its search text.
 #[derive(Debug, Clone)]
 struct Listed {
     product: Product,
     facts: Facts,
+    /// `search_text(name)` when it differs from the name.
+    text: Option<Box<str>>,
 }
 
 impl Listed {
+    fn new(product: Product, facts: Facts) -> Listed {
+        let text = search_text(&product.name);
+        let text = (text != product.name).then(|| text.into_boxed_str());
+        Listed { product, facts, text }
+    }
+
+    /// The lower-cased name keywords are matched against.
+    fn text(&self) -> &str {
+        self.text.as_deref().unwrap_or(&self.product.name)
+    }
+
     /// The summary without the name (what filtering and sorting read; the
     /// name is filled in for the rows of the page only).
     fn bare_summary(&self) -> ProductSummary {
@@ -101,12 +139,13 @@ impl Listed {
     }
 }
 
-type Newest = Reverse<ProductId>;
-type PriceAsc = (Money, Reverse<ProductId>);
-type PriceDesc = (Reverse<Money>, Reverse<ProductId>);
-type Sales = (Reverse<u64>, Reverse<ProductId>);
+type Newest = (Reverse<ProductId>, Slot);
+type PriceAsc = (Money, Reverse<ProductId>, Slot);
+type PriceDesc = (Reverse<Money>, Reverse<ProductId>, Slot);
+type Sales = (Reverse<u64>, Reverse<ProductId>, Slot);
 
-/// The products of one listing status in each sort's order.
+/// The products of one listing status in each sort's order (the slot
+/// rides along: ids are unique, so it never decides the order).
 #[derive(Debug, Default)]
 struct Sorted {
     newest: BTreeSet<Newest>,
@@ -116,84 +155,81 @@ struct Sorted {
 }
 
 impl Sorted {
-    fn insert(&mut self, id: ProductId, f: &Facts) {
-        self.newest.insert(Reverse(id));
-        self.price_asc.insert((f.min_price, Reverse(id)));
-        self.price_desc.insert((Reverse(f.min_price), Reverse(id)));
-        self.sales.insert((Reverse(f.sales), Reverse(id)));
+    fn insert(&mut self, id: ProductId, at: Slot, f: &Facts) {
+        self.newest.insert((Reverse(id), at));
+        self.price_asc.insert((f.min_price, Reverse(id), at));
+        self.price_desc.insert((Reverse(f.min_price), Reverse(id), at));
+        self.sales.insert((Reverse(f.sales), Reverse(id), at));
     }
 
-    fn remove(&mut self, id: ProductId, f: &Facts) {
-        self.newest.remove(&Reverse(id));
-        self.price_asc.remove(&(f.min_price, Reverse(id)));
-        self.price_desc.remove(&(Reverse(f.min_price), Reverse(id)));
-        self.sales.remove(&(Reverse(f.sales), Reverse(id)));
+    fn remove(&mut self, id: ProductId, at: Slot, f: &Facts) {
+        self.newest.remove(&(Reverse(id), at));
+        self.price_asc.remove(&(f.min_price, Reverse(id), at));
+        self.price_desc.remove(&(Reverse(f.min_price), Reverse(id), at));
+        self.sales.remove(&(Reverse(f.sales), Reverse(id), at));
     }
 }
 
-/// The slot of a status in [`ListIndex::by_status`].
-fn slot(status: ProductStatus) -> usize {
+/// The place of a status in [`ListIndex::by_status`].
+fn status_slot(status: ProductStatus) -> usize {
     match status {
         ProductStatus::OnSale => 0,
         ProductStatus::OffSale => 1,
     }
 }
 
-/// Every slot, for slices of one.
-const SLOTS: [usize; 2] = [0, 1];
+/// Every place, for slices of one.
+const STATUSES: [usize; 2] = [0, 1];
 
 /// The search indexes (see the module docs).
 #[derive(Debug, Default)]
 struct ListIndex {
     by_status: [Sorted; 2],
-    tokens: Postings<String, ProductId>,
-    categories: Postings<CategoryId, ProductId>,
-    merchants: Postings<MerchantId, ProductId>,
+    tokens: Postings<String, Slot>,
+    categories: Postings<CategoryId, Slot>,
+    merchants: Postings<MerchantId, Slot>,
 }
 
 impl ListIndex {
-    /// Moves `id` in the ordered sets when its status or a sort key changed.
-    fn resort(&mut self, id: ProductId, old: (ProductStatus, &Facts), new: (ProductStatus, &Facts)) {
+    /// Moves a product in the ordered sets when its status or a sort key changed.
+    fn resort(&mut self, id: ProductId, at: Slot, old: (ProductStatus, &Facts), new: (ProductStatus, &Facts)) {
         let ((was, f), (now, g)) = (old, new);
         if was != now || f.min_price != g.min_price || f.sales != g.sales {
-            self.by_status[slot(was)].remove(id, f);
-            self.by_status[slot(now)].insert(id, g);
+            self.by_status[status_slot(was)].remove(id, at, f);
+            self.by_status[status_slot(now)].insert(id, at, g);
         }
     }
 
-    /// Moves the entries of product `new` from what `old` (its previous
-    /// row, if any) put there.
-    fn update(&mut self, old: Option<&Listed>, new: &Listed) {
+    /// Moves the entries of product `new` at `at` from what `old` (its
+    /// previous row, if any) put there.
+    fn update(&mut self, at: Slot, old: Option<&Listed>, new: &Listed) {
         let (p, id) = (&new.product, new.product.id);
-        match old {
-            Some(o) => {
-                let q = &o.product;
-                self.resort(id, (q.status, &o.facts), (p.status, &new.facts));
-                if q.category != p.category {
-                    self.categories.remove(&q.category, &id);
-                    self.categories.insert(p.category, id);
-                }
-                if q.merchant != p.merchant {
-                    self.merchants.remove(&q.merchant, &id);
-                    self.merchants.insert(p.merchant, id);
-                }
-                if q.name != p.name {
-                    let (was, now) = (search_tokens(&q.name), search_tokens(&p.name));
-                    for t in was.iter().filter(|t| now.binary_search(t).is_err()) {
-                        self.tokens.remove(t, &id);
-                    }
-                    for t in now.into_iter().filter(|t| was.binary_search(t).is_err()) {
-                        self.tokens.insert(t, id);
-                    }
-                }
+        let Some(o) = old else {
+            self.by_status[status_slot(p.status)].insert(id, at, &new.facts);
+            self.categories.insert(p.category, at);
+            self.merchants.insert(p.merchant, at);
+            for t in search_tokens(&p.name) {
+                self.tokens.insert(t, at);
             }
-            None => {
-                self.by_status[slot(p.status)].insert(id, &new.facts);
-                self.categories.insert(p.category, id);
-                self.merchants.insert(p.merchant, id);
-                for t in search_tokens(&p.name) {
-                    self.tokens.insert(t, id);
-                }
+            return;
+        };
+        let q = &o.product;
+        self.resort(id, at, (q.status, &o.facts), (p.status, &new.facts));
+        if q.category != p.category {
+            self.categories.remove(&q.category, &at);
+            self.categories.insert(p.category, at);
+        }
+        if q.merchant != p.merchant {
+            self.merchants.remove(&q.merchant, &at);
+            self.merchants.insert(p.merchant, at);
+        }
+        if q.name != p.name {
+            let (was, now) = (search_tokens(&q.name), search_tokens(&p.name));
+            for t in was.iter().filter(|t| now.binary_search(t).is_err()) {
+                self.tokens.remove(t, &at);
+            }
+            for t in now.into_iter().filter(|t| was.binary_search(t).is_err()) {
+                self.tokens.insert(t, at);
             }
         }
     }
@@ -204,10 +240,13 @@ impl ListIndex {
 pub(crate) struct Catalog {
     categories: BTreeMap<CategoryId, Category>,
     merchants: BTreeMap<MerchantId, Merchant>,
-    products: BTreeMap<ProductId, Listed>,
+    /// The products, by slot.
+    rows: Vec<Listed>,
+    /// The slot of each product.
+    slots: IdMap<ProductId, Slot>,
     skus: BTreeMap<SkuId, Sku>,
-    /// The SKUs of each product id (also of ids with no product row yet).
-    skus_of: Postings<ProductId, SkuId>,
+    /// The SKUs of each product id, ascending (also of ids with no product row yet).
+    skus_of: IdMap<ProductId, Vec<SkuId>>,
     index: ListIndex,
 }
 
@@ -254,6 +293,12 @@ impl CatalogBatch {
         Ok(())
     }
 
+    /// Whether committing would take more products than the slab can number.
+    pub(crate) fn overflows(&self, base: &Catalog) -> bool {
+        let new = self.products.0.keys().filter(|id| !base.slots.contains_key(id)).count();
+        base.rows.len().saturating_add(new) > Slot::MAX as usize
+    }
+
     /// Moves the rows into the state, then recomputes the facts and index
     /// entries of every product touched (by its row or one of its SKUs).
     pub(crate) fn commit(self, state: &mut Catalog) {
@@ -266,10 +311,10 @@ impl CatalogBatch {
                 Some(old) if old.product == new.product => {}
                 Some(old) => {
                     touched.insert(old.product);
-                    state.skus_of.remove(&old.product, id);
-                    state.skus_of.insert(new.product, *id);
+                    detach(&mut state.skus_of, old.product, *id);
+                    attach(&mut state.skus_of, new.product, *id);
                 }
-                None => state.skus_of.insert(new.product, *id),
+                None => attach(&mut state.skus_of, new.product, *id),
             }
         }
         self.skus.commit(&mut state.skus);
@@ -277,61 +322,102 @@ impl CatalogBatch {
         for id in touched {
             let skus = state.skus_of.get(&id).into_iter().flatten().filter_map(|s| state.skus.get(s));
             let facts = Facts::of(skus);
-            match products.remove(&id) {
-                Some(product) => {
-                    let new = Listed { product, facts };
-                    state.index.update(state.products.get(&id), &new);
-                    state.products.insert(id, new);
-                }
-                None => {
-                    // only SKUs moved: the row stays, its facts change in place
-                    let Some(listed) = state.products.get_mut(&id) else { continue };
-                    if listed.facts != facts {
-                        let status = listed.product.status;
-                        state.index.resort(id, (status, &listed.facts), (status, &facts));
-                        listed.facts = facts;
+            let at = state.slots.get(&id).copied();
+            match (products.remove(&id), at) {
+                (Some(product), Some(at)) => {
+                    let new = Listed::new(product, facts);
+                    if let Some(row) = state.rows.get_mut(at as usize) {
+                        state.index.update(at, Some(row), &new);
+                        *row = new;
                     }
                 }
+                (Some(product), None) => {
+                    // `overflows` was checked before the commit
+                    let at = Slot::try_from(state.rows.len()).unwrap_or(Slot::MAX);
+                    let new = Listed::new(product, facts);
+                    state.index.update(at, None, &new);
+                    state.rows.push(new);
+                    state.slots.insert(id, at);
+                }
+                (None, Some(at)) => {
+                    // only SKUs moved: the row stays, its facts change
+                    if let Some(row) = state.rows.get_mut(at as usize)
+                        && row.facts != facts
+                    {
+                        let status = row.product.status;
+                        state.index.resort(id, at, (status, &row.facts), (status, &facts));
+                        row.facts = facts;
+                    }
+                }
+                (None, None) => {}
             }
+        }
+    }
+}
+
+fn attach(skus_of: &mut IdMap<ProductId, Vec<SkuId>>, product: ProductId, sku: SkuId) {
+    let skus = skus_of.entry(product).or_default();
+    if let Err(at) = skus.binary_search(&sku) {
+        skus.insert(at, sku);
+    }
+}
+
+fn detach(skus_of: &mut IdMap<ProductId, Vec<SkuId>>, product: ProductId, sku: SkuId) {
+    if let Some(skus) = skus_of.get_mut(&product) {
+        if let Ok(at) = skus.binary_search(&sku) {
+            skus.remove(at);
+        }
+        if skus.is_empty() {
+            skus_of.remove(&product);
         }
     }
 }
 
 /// Where a search finds its candidates.
 enum Source<'a> {
-    /// Every token posting of the keyword, smallest first: the first, less
-    /// the ids missing from any other.
-    Tokens(Vec<&'a BTreeSet<ProductId>>),
-    /// The postings of the categories (disjoint: a product has one category).
-    Categories(Vec<&'a BTreeSet<ProductId>>),
-    /// The merchant's posting.
-    Merchant(&'a BTreeSet<ProductId>),
-    /// The products whose lowest price is in the range asked.
-    Ids(Vec<ProductId>),
+    /// One posting: a one-token keyword, a broad keyword's smallest token
+    /// posting, one category, the merchant.
+    Posting(&'a BTreeSet<Slot>),
+    /// The postings of several categories (disjoint: a product has one category).
+    Postings(Vec<&'a BTreeSet<Slot>>),
+    /// The intersection of a keyword's token postings.
+    Slots(Vec<Slot>),
+    /// This many products (of the statuses asked) whose lowest price is in
+    /// the asked range.
+    Price(usize),
 }
 
-impl<'a> Source<'a> {
-    /// An upper bound of the candidates.
+impl Source<'_> {
+    /// How many candidates (at least as many as the matches).
     fn size(&self) -> usize {
         match self {
-            Source::Tokens(sets) => sets.first().map_or(0, |s| s.len()),
-            Source::Categories(sets) => sets.iter().map(|s| s.len()).sum(),
-            Source::Merchant(set) => set.len(),
-            Source::Ids(ids) => ids.len(),
+            Source::Posting(set) => set.len(),
+            Source::Postings(sets) => sets.iter().map(|s| s.len()).sum(),
+            Source::Slots(slots) => slots.len(),
+            Source::Price(n) => *n,
         }
     }
+}
 
-    fn ids(&self) -> Box<dyn Iterator<Item = ProductId> + '_> {
-        match self {
-            Source::Tokens(sets) => match sets.split_first() {
-                Some((first, rest)) => Box::new(first.iter().copied().filter(|id| rest.iter().all(|s| s.contains(id)))),
-                None => Box::new(std::iter::empty()),
-            },
-            Source::Categories(sets) => Box::new(sets.iter().flat_map(|s| s.iter().copied())),
-            Source::Merchant(set) => Box::new(set.iter().copied()),
-            Source::Ids(ids) => Box::new(ids.iter().copied()),
+/// The slots in every one of `sets` (sorted by size, smallest first),
+/// ascending: each larger set is merged along the intersection so far
+/// (within its span) when comparable in size, else probed slot by slot.
+fn intersect(sets: &[&BTreeSet<Slot>]) -> Vec<Slot> {
+    let Some((first, rest)) = sets.split_first() else { return Vec::new() };
+    let mut run: Vec<Slot> = first.iter().copied().collect();
+    for big in rest {
+        let (Some(&lo), Some(&hi)) = (run.first(), run.last()) else { break };
+        if big.len() / 32 <= run.len() {
+            let mut them = big.range(lo..=hi).peekable();
+            run.retain(|at| {
+                while them.next_if(|b| *b < at).is_some() {}
+                them.peek() == Some(&at)
+            });
+        } else {
+            run.retain(|at| big.contains(at));
         }
     }
+    run
 }
 
 /// Merges ascending iterators into one ascending iterator.
@@ -344,6 +430,9 @@ where
     type Item = I::Item;
 
     fn next(&mut self) -> Option<I::Item> {
+        if let [one] = self.0.as_mut_slice() {
+            return one.next();
+        }
         let best = (self.0.iter_mut().enumerate())
             .filter_map(|(i, it)| it.peek().map(|head| (i, head)))
             .min_by(|a, b| a.1.cmp(b.1))
@@ -352,13 +441,14 @@ where
     }
 }
 
-/// The ids of `sets` (one per status asked) in the key order, over `range`
-/// of keys (none when the range is empty: `BTreeSet::range` would panic).
+/// The slots of `sets` (one per status asked) in the key order, over
+/// `range` of keys (none when the range is empty: `BTreeSet::range` would
+/// panic).
 fn walk<'a, K: Ord + Copy + 'a>(
     sets: impl Iterator<Item = &'a BTreeSet<K>>,
     range: (Bound<K>, Bound<K>),
-    id: fn(&K) -> ProductId,
-) -> Box<dyn Iterator<Item = ProductId> + 'a> {
+    slot: fn(&K) -> Slot,
+) -> Box<dyn Iterator<Item = Slot> + 'a> {
     let empty = match range {
         (Bound::Included(a), Bound::Included(b)) => a > b,
         (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => a >= b,
@@ -367,27 +457,27 @@ fn walk<'a, K: Ord + Copy + 'a>(
     if empty {
         return Box::new(std::iter::empty());
     }
-    Box::new(Merge(sets.map(|s| s.range(range).peekable()).collect()).map(id))
+    Box::new(Merge(sets.map(|s| s.range(range).peekable()).collect()).map(slot))
 }
 
-/// The rows of a page out of the ids in list order: `None` when `budget`
+/// The rows of a page out of the slots in list order: `None` when `budget`
 /// rows were read without filling the page and counting past the cap
 /// (the same steps as [`PageRequest::page_from_iter`]).
 fn page_of_walk(
     page: PageRequest,
-    ids: impl Iterator<Item = ProductId>,
+    slots: impl Iterator<Item = Slot>,
     budget: usize,
-    mut admit: impl FnMut(ProductId) -> Option<ProductSummary>,
+    mut admit: impl FnMut(Slot) -> Option<ProductSummary>,
 ) -> Option<Page<ProductSummary>> {
     let offset = page.offset();
     let keep = page.fetch() as usize;
     let mut counted = 0u64;
     let mut items = Vec::with_capacity(keep);
-    for (read, id) in ids.enumerate() {
+    for (read, at) in slots.enumerate() {
         if read >= budget {
             return None;
         }
-        let Some(row) = admit(id) else { continue };
+        let Some(row) = admit(at) else { continue };
         counted += 1;
         if counted > offset && items.len() < keep {
             items.push(row);
@@ -398,103 +488,109 @@ fn page_of_walk(
     Some(page.page_of(items, counted))
 }
 
-impl Catalog {
-    /// The bare summary of `id` when `filter` admits it.
-    fn admit(&self, filter: &ProductFilter, id: ProductId) -> Option<ProductSummary> {
-        let listed = self.products.get(&id)?;
+/// A search in progress: the filter, and the statuses it reads.
+struct Search<'a> {
+    catalog: &'a Catalog,
+    filter: &'a ProductFilter,
+    /// The filter without its keyword (tested on the stored text first).
+    rest: ProductFilter,
+    statuses: &'a [usize],
+}
+
+impl<'a> Search<'a> {
+    /// The bare summary of the product at `at` when the filter admits it.
+    fn admit(&self, at: Slot) -> Option<ProductSummary> {
+        let listed = self.catalog.rows.get(at as usize)?;
+        if self.filter.keyword.as_ref().is_some_and(|k| !listed.text().contains(k.as_str())) {
+            return None;
+        }
         let summary = listed.bare_summary();
-        filter.admits(&listed.product, &summary).then_some(summary)
+        self.rest.admits(&listed.product, &summary).then_some(summary)
     }
 
-    /// The smallest candidate set the filter names; `Err` with an empty
-    /// page when one of them is empty (nothing can match).
-    fn source(&self, filter: &ProductFilter, slots: &[usize]) -> Result<Option<Source<'_>>, ()> {
-        let mut sources: Vec<Source<'_>> = Vec::new();
-        if let Some(k) = &filter.keyword {
+    fn sorted(&self) -> impl Iterator<Item = &'a Sorted> + 'a {
+        let by_status = &self.catalog.index.by_status;
+        self.statuses.iter().filter_map(|&s| by_status.get(s))
+    }
+
+    /// The products whose lowest price is within the filter's bounds, by price.
+    fn price_range(&self) -> Box<dyn Iterator<Item = Slot> + 'a> {
+        walk(self.sorted().map(|s| &s.price_asc), price_asc_range(self.filter), |k| k.2)
+    }
+
+    /// Every candidate set the filter names, sized; `None` when one of them
+    /// is empty (nothing can match).
+    fn sources(&self) -> Option<Vec<Source<'a>>> {
+        let index = &self.catalog.index;
+        let mut sources: Vec<Source<'a>> = Vec::new();
+        if let Some(k) = &self.filter.keyword {
             let mut sets = Vec::new();
             for t in k.tokens() {
-                sets.push(self.index.tokens.get(&t).ok_or(())?);
+                sets.push(index.tokens.get(&t)?);
             }
             sets.sort_by_key(|s| s.len());
-            sources.push(Source::Tokens(sets));
-        }
-        if let Some(categories) = &filter.categories {
-            sources.push(Source::Categories(categories.iter().filter_map(|c| self.index.categories.get(c)).collect()));
-        }
-        if let Some(m) = filter.merchant {
-            sources.push(Source::Merchant(self.index.merchants.get(&m).ok_or(())?));
-        }
-        if filter.min_price.is_some() || filter.max_price.is_some() {
-            let range = price_asc_range(filter);
-            let mut ids: Vec<ProductId> =
-                walk(slots.iter().map(|&s| &self.index.by_status[s].price_asc), range, |k| k.1.0)
-                    .take(SMALL + 1)
-                    .collect();
-            if ids.len() <= SMALL {
-                ids.sort_unstable();
-                sources.push(Source::Ids(ids));
+            match sets.as_slice() {
+                [] => {}
+                [one] => sources.push(Source::Posting(one)),
+                [first, ..] if first.len() > INTERSECT_LIMIT => sources.push(Source::Posting(first)),
+                _ => sources.push(Source::Slots(intersect(&sets))),
             }
         }
-        let best = sources.into_iter().min_by_key(Source::size);
-        if best.as_ref().is_some_and(|s| s.size() == 0) {
-            return Err(());
-        }
-        Ok(best)
-    }
-
-    /// The ids of the statuses in `slots` in the order of `filter.sort`
-    /// (for the price sorts, only those in the asked price range).
-    fn in_order<'a>(&'a self, filter: &ProductFilter, slots: &'a [usize]) -> Box<dyn Iterator<Item = ProductId> + 'a> {
-        let sets = slots.iter().map(|&s| &self.index.by_status[s]);
-        match filter.sort {
-            ProductSort::Newest => walk(sets.map(|s| &s.newest), (Bound::Unbounded, Bound::Unbounded), |k| k.0),
-            ProductSort::Sales => walk(sets.map(|s| &s.sales), (Bound::Unbounded, Bound::Unbounded), |k| k.1.0),
-            ProductSort::PriceAsc => walk(sets.map(|s| &s.price_asc), price_asc_range(filter), |k| k.1.0),
-            ProductSort::PriceDesc => walk(sets.map(|s| &s.price_desc), price_desc_range(filter), |k| k.1.0),
-        }
-    }
-
-    /// One page of the products `filter` admits (see the module docs).
-    fn search(&self, filter: &ProductFilter, page: PageRequest) -> Page<ProductSummary> {
-        let slots: &[usize] = match filter.status {
-            Some(s) => std::slice::from_ref(&SLOTS[slot(s)]),
-            None => &[0, 1],
-        };
-        let source = match self.source(filter, slots) {
-            Ok(source) => source,
-            Err(()) => return page.page_of(Vec::new(), 0),
-        };
-        let budget = source.as_ref().map_or(usize::MAX, Source::size);
-        let walked = if budget <= SMALL {
-            None
-        } else {
-            page_of_walk(page, self.in_order(filter, slots), budget, |id| self.admit(filter, id))
-        };
-        let mut found = match (walked, source) {
-            (Some(found), _) => found,
-            (None, Some(source)) => self.collect(filter, page, source.ids()),
-            (None, None) => page.page_of(Vec::new(), 0),
-        };
-        for row in &mut found.items {
-            if let Some(listed) = self.products.get(&row.id) {
-                row.name.clone_from(&listed.product.name);
+        if let Some(categories) = &self.filter.categories {
+            let mut sets: Vec<&BTreeSet<Slot>> = categories.iter().filter_map(|c| index.categories.get(c)).collect();
+            match sets.len() {
+                1 => sources.extend(sets.pop().map(Source::Posting)),
+                _ => sources.push(Source::Postings(sets)),
             }
         }
-        found
+        if let Some(m) = self.filter.merchant {
+            sources.push(Source::Posting(index.merchants.get(&m)?));
+        }
+        if self.filter.min_price.is_some() || self.filter.max_price.is_some() {
+            let n = self.price_range().take(PRICE_PROBE + 1).count();
+            if n <= PRICE_PROBE {
+                sources.push(Source::Price(n));
+            }
+        }
+        if sources.iter().any(|s| s.size() == 0) {
+            return None;
+        }
+        Some(sources)
     }
 
-    /// The page out of candidates `ids`: filtered, ordered (only as far as the page), paged.
-    fn collect(
-        &self,
-        filter: &ProductFilter,
-        page: PageRequest,
-        ids: impl Iterator<Item = ProductId>,
-    ) -> Page<ProductSummary> {
-        let mut found: Vec<ProductSummary> = ids.filter_map(|id| self.admit(filter, id)).collect();
+    /// The candidates of `source`, in any order.
+    fn candidates(&self, source: &'a Source<'a>) -> Box<dyn Iterator<Item = Slot> + 'a> {
+        match source {
+            Source::Posting(set) => Box::new(set.iter().copied()),
+            Source::Postings(sets) => Box::new(sets.iter().flat_map(|s| s.iter().copied())),
+            Source::Slots(slots) => Box::new(slots.iter().copied()),
+            Source::Price(_) => self.price_range(),
+        }
+    }
+
+    /// The products of the statuses asked in the filter's sort order (for
+    /// the price sorts, only those in the asked price range).
+    fn in_order(&self) -> Box<dyn Iterator<Item = Slot> + 'a> {
+        let all = (Bound::Unbounded, Bound::Unbounded);
+        match self.filter.sort {
+            ProductSort::Newest => walk(self.sorted().map(|s| &s.newest), all, |k| k.1),
+            ProductSort::Sales => walk(self.sorted().map(|s| &s.sales), (Bound::Unbounded, Bound::Unbounded), |k| k.2),
+            ProductSort::PriceAsc => self.price_range(),
+            ProductSort::PriceDesc => {
+                walk(self.sorted().map(|s| &s.price_desc), price_desc_range(self.filter), |k| k.2)
+            }
+        }
+    }
+
+    /// The page out of the candidates: filtered, ordered (only as far as
+    /// the page), paged.
+    fn collect(&self, page: PageRequest, candidates: impl Iterator<Item = Slot>) -> Page<ProductSummary> {
+        let mut found: Vec<ProductSummary> = candidates.filter_map(|at| self.admit(at)).collect();
         let counted = found.len() as u64;
         let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let end = offset.saturating_add(page.fetch() as usize);
-        let order = |a: &ProductSummary, b: &ProductSummary| filter.sort.compare(a, b);
+        let sort = self.filter.sort;
+        let order = |a: &ProductSummary, b: &ProductSummary| sort.compare(a, b);
         if end < found.len() {
             found.select_nth_unstable_by(end, order);
             found.truncate(end);
@@ -503,22 +599,72 @@ impl Catalog {
         let rows = if offset < found.len() { found.split_off(offset) } else { Vec::new() };
         page.page_of(rows, counted)
     }
+
+    /// The page (see the module docs).
+    fn page(&self, page: PageRequest) -> Page<ProductSummary> {
+        let scope: usize = self.sorted().map(|s| s.newest.len()).sum();
+        let Some(sources) = self.sources().filter(|_| scope > 0) else {
+            return page.page_of(Vec::new(), 0);
+        };
+        // the rows in the walk's order: only the price range, for a price sort
+        let price_sorted = matches!(self.filter.sort, ProductSort::PriceAsc | ProductSort::PriceDesc);
+        let walked_scope = match sources.iter().find(|s| matches!(s, Source::Price(_))) {
+            Some(range) if price_sorted => range.size(),
+            _ => scope,
+        };
+        let Some(source) = sources.into_iter().min_by_key(Source::size) else {
+            return page_of_walk(page, self.in_order(), usize::MAX, |at| self.admit(at))
+                .unwrap_or_else(|| page.page_of(Vec::new(), 0));
+        };
+        let size = source.size();
+        let needed = page.offset().saturating_add(page.fetch()).max(COUNT_CAP + 1);
+        let likely_walk = needed.saturating_mul(walked_scope as u64) / size as u64;
+        if size > SMALL
+            && likely_walk < size as u64
+            && let Some(found) = page_of_walk(page, self.in_order(), size, |at| self.admit(at))
+        {
+            return found;
+        }
+        self.collect(page, self.candidates(&source))
+    }
+}
+
+impl Catalog {
+    fn product(&self, id: ProductId) -> Option<&Listed> {
+        self.rows.get(*self.slots.get(&id)? as usize)
+    }
+
+    /// One page of the products `filter` admits (see the module docs).
+    fn search(&self, filter: &ProductFilter, page: PageRequest) -> Page<ProductSummary> {
+        let statuses: &[usize] = match filter.status {
+            Some(s) => std::slice::from_ref(&STATUSES[status_slot(s)]),
+            None => &STATUSES,
+        };
+        let rest = ProductFilter { keyword: None, ..filter.clone() };
+        let mut found = Search { catalog: self, filter, rest, statuses }.page(page);
+        for row in &mut found.items {
+            if let Some(listed) = self.product(row.id) {
+                row.name.clone_from(&listed.product.name);
+            }
+        }
+        found
+    }
 }
 
 /// The range of price-ascending keys whose price is within the filter's bounds.
 fn price_asc_range(filter: &ProductFilter) -> (Bound<PriceAsc>, Bound<PriceAsc>) {
     // Within one price, ids run descending: the first key of a price holds
     // the highest id, the last the lowest.
-    let lo = filter.min_price.map_or(Bound::Unbounded, |m| Bound::Included((m, Reverse(ProductId(u64::MAX)))));
-    let hi = filter.max_price.map_or(Bound::Unbounded, |m| Bound::Included((m, Reverse(ProductId(0)))));
-    (lo, hi)
+    let first = |m| Bound::Included((m, Reverse(ProductId(u64::MAX)), 0));
+    let last = |m| Bound::Included((m, Reverse(ProductId(0)), Slot::MAX));
+    (filter.min_price.map_or(Bound::Unbounded, first), filter.max_price.map_or(Bound::Unbounded, last))
 }
 
 /// The range of price-descending keys whose price is within the filter's bounds.
 fn price_desc_range(filter: &ProductFilter) -> (Bound<PriceDesc>, Bound<PriceDesc>) {
-    let lo = filter.max_price.map_or(Bound::Unbounded, |m| Bound::Included((Reverse(m), Reverse(ProductId(u64::MAX)))));
-    let hi = filter.min_price.map_or(Bound::Unbounded, |m| Bound::Included((Reverse(m), Reverse(ProductId(0)))));
-    (lo, hi)
+    let first = |m| Bound::Included((Reverse(m), Reverse(ProductId(u64::MAX)), 0));
+    let last = |m| Bound::Included((Reverse(m), Reverse(ProductId(0)), Slot::MAX));
+    (filter.max_price.map_or(Bound::Unbounded, first), filter.min_price.map_or(Bound::Unbounded, last))
 }
 
 impl MemoryStore {
@@ -537,10 +683,12 @@ impl CatalogStore for MemoryStore {
         Ok(self.read().catalog.merchants.get(&id).cloned())
     }
     async fn products(&self) -> Result<Vec<Product>, StoreError> {
-        Ok(self.read().catalog.products.values().map(|l| l.product.clone()).collect())
+        let mut products: Vec<Product> = self.read().catalog.rows.iter().map(|l| l.product.clone()).collect();
+        products.sort_unstable_by_key(|p| p.id);
+        Ok(products)
     }
     async fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
-        Ok(self.read().catalog.products.get(&id).map(|l| l.product.clone()))
+        Ok(self.read().catalog.product(id).map(|l| l.product.clone()))
     }
     async fn sku(&self, id: SkuId) -> Result<Option<Sku>, StoreError> {
         Ok(self.read().catalog.skus.get(&id).cloned())
@@ -548,7 +696,8 @@ impl CatalogStore for MemoryStore {
     async fn skus_of(&self, product: ProductId) -> Result<Vec<Sku>, StoreError> {
         let state = self.read();
         let catalog = &state.catalog;
-        Ok(catalog.skus_of.get(&product).into_iter().flatten().filter_map(|s| catalog.skus.get(s)).cloned().collect())
+        let skus = catalog.skus_of.get(&product).into_iter().flatten();
+        Ok(skus.filter_map(|s| catalog.skus.get(s)).cloned().collect())
     }
     async fn skus(&self) -> Result<Vec<Sku>, StoreError> {
         Ok(self.all_skus())

@@ -17,7 +17,7 @@
 use std::cmp::Reverse;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::Hash;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
@@ -97,6 +97,35 @@ impl<K: Ord + Hash + Copy, V: Clone> Staged<K, V> {
         base.extend(self.0);
     }
 }
+
+/// A fast hasher for maps keyed by the stores' own `u64` ids (the Fx
+/// multiply-rotate hash): ids come from the id generator, not from
+/// requests, so they need no protection against chosen collisions.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl IdHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.add(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, word: u64) {
+        self.add(word);
+    }
+}
+
+/// A hash map keyed by ids, with [`IdHasher`].
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 /// A row's place in a newest-first list: creation time descending, then id descending.
 pub(crate) type NewestKey<I> = (Reverse<DateTime<Utc>>, Reverse<I>);
@@ -199,6 +228,9 @@ impl Store for MemoryStore {
         let mut batch = Batch::default();
         for w in writes {
             batch.stage(&state, w)?;
+        }
+        if batch.catalog.overflows(&state.catalog) {
+            return Err(StoreError::Backend("the in-memory catalogue holds at most 2^32 - 1 products".into()));
         }
         batch.commit(&mut state);
         Ok(())

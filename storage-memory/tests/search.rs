@@ -247,6 +247,34 @@ async fn search_follows_prices_sales_renames_and_status_changes() {
     check(&store, &sample, &pages()).await;
 }
 
+/// A keyword whose every pair is in nearly every name, but whose substring
+/// is in few: the walk is the likely plan, reads as many rows as the pairs'
+/// intersection without filling the count, and falls back to it.
+#[tokio::test]
+async fn a_walk_that_finds_too_few_falls_back_to_its_candidates() {
+    let store = MemoryStore::new();
+    let mut rng = Rng(7);
+    let mut writes = Vec::new();
+    for i in 1..=20_000u64 {
+        let name = match i % 40 {
+            0 => format!("小米手米 {i}"),
+            1 => format!("其他 {i}"),
+            _ => format!("米手 手米 {i}"),
+        };
+        writes.push(Write::PutProduct(product(i, name, 1 + i % 3, 1, ProductStatus::OnSale)));
+        writes.push(Write::PutSku(sku(10 * i, i, 50 * (1 + rng.below(40) as i64), rng.below(9) as u32)));
+    }
+    store.apply(writes).await.unwrap();
+    let mut filters = Vec::new();
+    for sort in ProductSort::ALL {
+        for status in [None, Some(ProductStatus::OnSale)] {
+            filters.push(ProductFilter { keyword: kw("米手米"), status, sort, ..Default::default() });
+            filters.push(ProductFilter { keyword: kw("米手米 1"), status, sort, ..Default::default() });
+        }
+    }
+    check(&store, &filters, &pages()).await;
+}
+
 #[tokio::test]
 async fn a_failed_batch_leaves_the_index_alone() {
     let store = MemoryStore::new();
