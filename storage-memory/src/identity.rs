@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mallkit_core::identity::{Address, LoginFailures, Session, User, VerificationCode};
+use mallkit_core::identity::{Address, LoginFailures, Session, User, UserFilter, VerificationCode};
 use mallkit_core::ids::{AddressId, SessionId, UserId};
+use mallkit_core::page::{Page, PageRequest};
 use mallkit_core::storage::{
     GuardFailure, IdempotencyClaim, IdempotencyStore, IdentityStore, StoreError, StoredResponse,
 };
@@ -221,6 +222,19 @@ impl IdentityStore for MemoryStore {
         Ok(self.with_identity(|s| match s.addresses.get(&id) {
             Some(a) if a.user == user => s.addresses.remove(&id).is_some(),
             _ => false,
+        }))
+    }
+
+    /// Walks the users from the highest id down, filtering each row with
+    /// [`UserFilter::admits`], and stops once the page is full and the count
+    /// capped: a page with no filter, or a broad one, reads about
+    /// `COUNT_CAP` users; a filter matching few users (a rare keyword, role
+    /// or status) reads every user. Kept as a scan on purpose: user lists
+    /// are back-office reads and a substring keyword over four fields has
+    /// no cheap index.
+    async fn list_users(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, StoreError> {
+        Ok(self.with_identity(|s| {
+            page.page_from_iter(s.users.values().rev().filter(|u| filter.admits(u))).map(User::clone)
         }))
     }
 }
