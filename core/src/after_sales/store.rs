@@ -23,18 +23,7 @@ pub trait AfterSalesStore: Send + Sync {
         &self,
         filter: &AfterSaleFilter,
         page: PageRequest,
-    ) -> Result<Page<AfterSale>, StoreError> {
-        let all = match (filter.order, filter.merchant) {
-            (Some(o), _) => {
-                let mut v = self.after_sales_of_order(o).await?;
-                v.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-                v
-            }
-            (None, Some(m)) => self.after_sales_of_merchant(m).await?,
-            (None, None) => return Err(StoreError::Backend("list_after_sales needs an order or a merchant".into())),
-        };
-        Ok(page.page_from_iter(all.into_iter().filter(|c| filter.admits(c))))
-    }
+    ) -> Result<Page<AfterSale>, StoreError>;
 }
 
 #[async_trait]

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::catalog::{Category, Merchant, Product, ProductFilter, ProductSummary, Sku, summarize};
+use crate::catalog::{Category, Merchant, Product, ProductFilter, ProductSummary, Sku};
 use crate::ids::{MerchantId, ProductId, SkuId};
 use crate::page::{Page, PageRequest};
 use crate::storage::StoreError;
@@ -15,7 +15,7 @@ pub trait CatalogStore: Send + Sync {
     async fn categories(&self) -> Result<Vec<Category>, StoreError>;
     /// A merchant.
     async fn merchant(&self, id: MerchantId) -> Result<Option<Merchant>, StoreError>;
-    /// Every product, by id.
+    /// Every product, by id (reference reads for tests and invariant checks; no list reads it).
     async fn products(&self) -> Result<Vec<Product>, StoreError>;
     /// A product.
     async fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError>;
@@ -23,7 +23,7 @@ pub trait CatalogStore: Send + Sync {
     async fn sku(&self, id: SkuId) -> Result<Option<Sku>, StoreError>;
     /// The SKUs of a product, by id.
     async fn skus_of(&self, product: ProductId) -> Result<Vec<Sku>, StoreError>;
-    /// Every SKU, by id (one read for a product list, not one per product).
+    /// Every SKU, by id (reference reads for tests and invariant checks; no list reads it).
     async fn skus(&self) -> Result<Vec<Sku>, StoreError>;
     /// One page of the products `filter` admits, in its sort, each with
     /// its summary over its SKUs. `total` counts up to
@@ -32,22 +32,7 @@ pub trait CatalogStore: Send + Sync {
         &self,
         filter: &ProductFilter,
         page: PageRequest,
-    ) -> Result<Page<ProductSummary>, StoreError> {
-        // Reference behaviour (a whole-table scan) until each store serves it from an index.
-        let products = self.products().await?;
-        let mut skus: std::collections::HashMap<ProductId, Vec<Sku>> = std::collections::HashMap::new();
-        for sku in self.skus().await? {
-            skus.entry(sku.product).or_default().push(sku);
-        }
-        let mut found: Vec<ProductSummary> = products
-            .iter()
-            .map(|p| (p, summarize(p, skus.get(&p.id).map_or(&[][..], Vec::as_slice))))
-            .filter(|(p, s)| filter.admits(p, s))
-            .map(|(_, s)| s)
-            .collect();
-        found.sort_by(|a, b| filter.sort.compare(a, b));
-        Ok(page.page_from_iter(found.into_iter()))
-    }
+    ) -> Result<Page<ProductSummary>, StoreError>;
 }
 
 #[async_trait]

@@ -23,17 +23,13 @@ pub trait CouponStore: Send + Sync {
     /// Every coupon claimed from a template (its claim records), by id.
     async fn coupons_of_template(&self, template: CouponTemplateId) -> Result<Vec<UserCoupon>, StoreError>;
     /// One page of every template, by id.
-    async fn list_templates(&self, page: PageRequest) -> Result<Page<CouponTemplate>, StoreError> {
-        Ok(page.page_from_iter(self.templates().await?.into_iter()))
-    }
+    async fn list_templates(&self, page: PageRequest) -> Result<Page<CouponTemplate>, StoreError>;
     /// One page of the coupons claimed from a template, by id.
     async fn template_claims(
         &self,
         template: CouponTemplateId,
         page: PageRequest,
-    ) -> Result<Page<UserCoupon>, StoreError> {
-        Ok(page.page_from_iter(self.coupons_of_template(template).await?.into_iter()))
-    }
+    ) -> Result<Page<UserCoupon>, StoreError>;
     /// One page of a user's coupons, newest claim first (then id,
     /// descending), each with its status as of `now`
     /// ([`UserCoupon::status_at`]: an unused coupon past its window reads
@@ -44,15 +40,7 @@ pub trait CouponStore: Send + Sync {
         status: Option<UserCouponStatus>,
         now: DateTime<Utc>,
         page: PageRequest,
-    ) -> Result<Page<UserCoupon>, StoreError> {
-        let mut held: Vec<UserCoupon> = self.user_coupons(user).await?;
-        for c in &mut held {
-            c.status = c.status_at(now);
-        }
-        held.retain(|c| status.is_none_or(|s| c.status == s));
-        held.sort_by(|a, b| b.claimed_at.cmp(&a.claimed_at).then(b.id.cmp(&a.id)));
-        Ok(page.page_from_iter(held.into_iter()))
-    }
+    ) -> Result<Page<UserCoupon>, StoreError>;
 }
 
 #[async_trait]

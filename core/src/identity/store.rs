@@ -78,12 +78,7 @@ pub trait IdentityStore: Send + Sync {
     /// Deletes an address of `user`; true when one was deleted.
     async fn delete_address(&self, user: UserId, id: AddressId) -> Result<bool, StoreError>;
     /// One page of the users `filter` admits, newest first (highest id).
-    async fn list_users(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, StoreError> {
-        let mut users = self.users().await?;
-        users.retain(|u| filter.admits(u));
-        users.sort_by_key(|u| std::cmp::Reverse(u.id));
-        Ok(page.page_from_iter(users.into_iter()))
-    }
+    async fn list_users(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, StoreError>;
 }
 
 #[async_trait]

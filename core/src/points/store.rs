@@ -23,10 +23,7 @@ pub trait PointsStore: Send + Sync {
         user: UserId,
         source: Option<PointsSource>,
         page: PageRequest,
-    ) -> Result<Page<LedgerEntry>, StoreError> {
-        let rows = self.ledger(user).await?;
-        Ok(page.page_from_iter(rows.into_iter().rev().filter(|r| source.is_none_or(|s| r.source == s))))
-    }
+    ) -> Result<Page<LedgerEntry>, StoreError>;
 }
 
 #[async_trait]
