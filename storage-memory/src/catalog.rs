@@ -17,21 +17,23 @@
 //! - the SKU ids of each product.
 //!
 //! A search ([`Catalog::search`]) sizes the candidate sets the filter
-//! names: the keyword's token postings (intersected smallest first), the
-//! categories' postings, the merchant's, the products whose lowest price is
-//! in the asked range (counted up to [`PRICE_PROBE`]), and takes the
-//! smallest. When that set is small ([`SMALL`]), or when walking the sort's
-//! order would likely read more rows than the set holds (the rows a page
-//! needs, `offset + page_size + 1` but at least `COUNT_CAP + 1`, times the
-//! rows in the sort's order over the set's size), it collects the set,
-//! filters each row, orders the matches with [`ProductSort::compare`] (only
-//! as far as the page) and pages them. Otherwise it walks the sort's
+//! names: the keyword's smallest token posting (the stored-text test of a
+//! candidate, read in slot order, is cheaper than probing it in the other
+//! postings), the categories' postings, the merchant's, the products whose
+//! lowest price is in the asked range (counted up to [`PRICE_PROBE`]), and
+//! takes the smallest. When that set is small ([`SMALL`]), or when walking
+//! the sort's order would likely cost more than collecting the set (the
+//! rows a walk likely reads: those a page needs, `offset + page_size + 1`
+//! but at least `COUNT_CAP + 1`, times the rows in the sort's order over
+//! the set's size; costs per row measured, [`COLLECT`]), it collects the
+//! set, filters each row, orders the matches with [`ProductSort::compare`]
+//! (only as far as the page) and pages them. Otherwise it walks the sort's
 //! ordered set (the price range of it, for the price sorts), filtering each
 //! row, until the page is full and `COUNT_CAP + 1` matches are counted; a
-//! walk that reads as many rows as the set holds without finishing gives up
-//! and collects the set instead. So a search reads at most about twice its
-//! smallest candidate set, and one naming none (status and sort alone)
-//! about `COUNT_CAP` rows.
+//! walk that has cost as much as collecting without finishing gives up and
+//! collects the set instead. So a search costs at most about twice
+//! collecting its smallest candidate set, and one naming none (status and
+//! sort alone) reads about `COUNT_CAP` rows.
 //!
 //! Each row is filtered by [`ProductFilter::admits`], with the keyword
 //! tested first on the stored search text (`Keyword::matches`' own test,
@@ -65,9 +67,16 @@ pub(crate) const SMALL: usize = 4096;
 /// keys, about a millisecond).
 const PRICE_PROBE: usize = 1 << 18;
 
-/// Token postings are intersected only when the smallest holds at most
-/// this many products (a broader keyword is served from that posting).
-const INTERSECT_LIMIT: usize = 1 << 18;
+/// The cost of reading one row walking newest first (the slab read
+/// backwards, about 100 ns at a million products, as measured by
+/// `tests::walk_and_collect_side_by_side`), in the units of [`COLLECT`].
+const WALK_NEWEST: u64 = 10;
+/// The cost of reading one row walking a price or sales order (a random
+/// read of the slab, 150–600 ns).
+const WALK_RANDOM: u64 = 40;
+/// The cost of one candidate collected (read in slot order, kept and
+/// ordered: 130–260 ns).
+const COLLECT: u64 = 20;
 
 /// A product's place in the slab.
 type Slot = u32;
@@ -375,13 +384,13 @@ fn detach(skus_of: &mut IdMap<ProductId, Vec<SkuId>>, product: ProductId, sku: S
 
 /// Where a search finds its candidates.
 enum Source<'a> {
-    /// One posting: a one-token keyword, a broad keyword's smallest token
-    /// posting, one category, the merchant.
+    /// The keyword's smallest token posting; true when having the token
+    /// decides the match (a keyword of one or two characters).
+    Token(&'a BTreeSet<Slot>, bool),
+    /// One posting: one category, the merchant.
     Posting(&'a BTreeSet<Slot>),
     /// The postings of several categories (disjoint: a product has one category).
     Postings(Vec<&'a BTreeSet<Slot>>),
-    /// The intersection of a keyword's token postings.
-    Slots(Vec<Slot>),
     /// This many products (of the statuses asked) whose lowest price is in
     /// the asked range.
     Price(usize),
@@ -391,33 +400,11 @@ impl Source<'_> {
     /// How many candidates (at least as many as the matches).
     fn size(&self) -> usize {
         match self {
-            Source::Posting(set) => set.len(),
+            Source::Token(set, _) | Source::Posting(set) => set.len(),
             Source::Postings(sets) => sets.iter().map(|s| s.len()).sum(),
-            Source::Slots(slots) => slots.len(),
             Source::Price(n) => *n,
         }
     }
-}
-
-/// The slots in every one of `sets` (sorted by size, smallest first),
-/// ascending: each larger set is merged along the intersection so far
-/// (within its span) when comparable in size, else probed slot by slot.
-fn intersect(sets: &[&BTreeSet<Slot>]) -> Vec<Slot> {
-    let Some((first, rest)) = sets.split_first() else { return Vec::new() };
-    let mut run: Vec<Slot> = first.iter().copied().collect();
-    for big in rest {
-        let (Some(&lo), Some(&hi)) = (run.first(), run.last()) else { break };
-        if big.len() / 32 <= run.len() {
-            let mut them = big.range(lo..=hi).peekable();
-            run.retain(|at| {
-                while them.next_if(|b| *b < at).is_some() {}
-                them.peek() == Some(&at)
-            });
-        } else {
-            run.retain(|at| big.contains(at));
-        }
-    }
-    run
 }
 
 /// Merges ascending iterators into one ascending iterator.
@@ -497,11 +484,41 @@ struct Search<'a> {
     statuses: &'a [usize],
 }
 
+/// A keyword as a pattern: one character is searched as a `char` (a byte
+/// scan), longer ones as a string.
+#[derive(Clone, Copy)]
+enum Needle<'a> {
+    Any,
+    Char(char),
+    Text(&'a str),
+}
+
+impl Needle<'_> {
+    fn of(filter: &ProductFilter) -> Needle<'_> {
+        let Some(k) = &filter.keyword else { return Needle::Any };
+        let mut chars = k.as_str().chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => Needle::Char(c),
+            _ => Needle::Text(k.as_str()),
+        }
+    }
+
+    fn found_in(self, text: &str) -> bool {
+        match self {
+            Needle::Any => true,
+            Needle::Char(c) => text.contains(c),
+            Needle::Text(t) => text.contains(t),
+        }
+    }
+}
+
 impl<'a> Search<'a> {
-    /// The bare summary of the product at `at` when the filter admits it.
-    fn admit(&self, at: Slot) -> Option<ProductSummary> {
+    /// The bare summary of the product at `at` when the filter admits it
+    /// (`needle`: the keyword still to test, `Needle::Any` when the
+    /// candidate set already decided it).
+    fn admit(&self, at: Slot, needle: Needle<'_>) -> Option<ProductSummary> {
         let listed = self.catalog.rows.get(at as usize)?;
-        if self.filter.keyword.as_ref().is_some_and(|k| !listed.text().contains(k.as_str())) {
+        if !needle.found_in(listed.text()) {
             return None;
         }
         let summary = listed.bare_summary();
@@ -528,13 +545,11 @@ impl<'a> Search<'a> {
             for t in k.tokens() {
                 sets.push(index.tokens.get(&t)?);
             }
-            sets.sort_by_key(|s| s.len());
-            match sets.as_slice() {
-                [] => {}
-                [one] => sources.push(Source::Posting(one)),
-                [first, ..] if first.len() > INTERSECT_LIMIT => sources.push(Source::Posting(first)),
-                _ => sources.push(Source::Slots(intersect(&sets))),
-            }
+            // The smallest posting is the candidate set: the stored-text
+            // test of each candidate (read in slot order) is cheaper than
+            // probing it in the other postings.
+            let decides = k.tokens_decide();
+            sources.extend(sets.into_iter().min_by_key(|s| s.len()).map(|s| Source::Token(s, decides)));
         }
         if let Some(categories) = &self.filter.categories {
             let mut sets: Vec<&BTreeSet<Slot>> = categories.iter().filter_map(|c| index.categories.get(c)).collect();
@@ -561,9 +576,8 @@ impl<'a> Search<'a> {
     /// The candidates of `source`, in any order.
     fn candidates(&self, source: &'a Source<'a>) -> Box<dyn Iterator<Item = Slot> + 'a> {
         match source {
-            Source::Posting(set) => Box::new(set.iter().copied()),
+            Source::Token(set, _) | Source::Posting(set) => Box::new(set.iter().copied()),
             Source::Postings(sets) => Box::new(sets.iter().flat_map(|s| s.iter().copied())),
-            Source::Slots(slots) => Box::new(slots.iter().copied()),
             Source::Price(_) => self.price_range(),
         }
     }
@@ -584,8 +598,12 @@ impl<'a> Search<'a> {
 
     /// The page out of the candidates: filtered, ordered (only as far as
     /// the page), paged.
-    fn collect(&self, page: PageRequest, candidates: impl Iterator<Item = Slot>) -> Page<ProductSummary> {
-        let mut found: Vec<ProductSummary> = candidates.filter_map(|at| self.admit(at)).collect();
+    fn collect(&self, page: PageRequest, source: &'a Source<'a>) -> Page<ProductSummary> {
+        let needle = match source {
+            Source::Token(_, true) => Needle::Any,
+            _ => Needle::of(self.filter),
+        };
+        let mut found: Vec<ProductSummary> = self.candidates(source).filter_map(|at| self.admit(at, needle)).collect();
         let counted = found.len() as u64;
         let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let end = offset.saturating_add(page.fetch() as usize);
@@ -612,20 +630,26 @@ impl<'a> Search<'a> {
             Some(range) if price_sorted => range.size(),
             _ => scope,
         };
+        let needle = Needle::of(self.filter);
         let Some(source) = sources.into_iter().min_by_key(Source::size) else {
-            return page_of_walk(page, self.in_order(), usize::MAX, |at| self.admit(at))
+            return page_of_walk(page, self.in_order(), usize::MAX, |at| self.admit(at, needle))
                 .unwrap_or_else(|| page.page_of(Vec::new(), 0));
         };
-        let size = source.size();
+        let size = source.size() as u64;
         let needed = page.offset().saturating_add(page.fetch()).max(COUNT_CAP + 1);
-        let likely_walk = needed.saturating_mul(walked_scope as u64) / size as u64;
-        if size > SMALL
-            && likely_walk < size as u64
-            && let Some(found) = page_of_walk(page, self.in_order(), size, |at| self.admit(at))
+        // newest first walks the slab backwards; the other orders jump about it
+        let walk_cost = if self.filter.sort == ProductSort::Newest { WALK_NEWEST } else { WALK_RANDOM };
+        let likely_walk = needed.saturating_mul(walked_scope as u64) / size;
+        let collect_cost = size.saturating_mul(COLLECT);
+        // a walk may cost as much as collecting before it gives up
+        let budget = usize::try_from(collect_cost / walk_cost).unwrap_or(usize::MAX);
+        if size > SMALL as u64
+            && likely_walk.saturating_mul(walk_cost) < collect_cost
+            && let Some(found) = page_of_walk(page, self.in_order(), budget, |at| self.admit(at, needle))
         {
             return found;
         }
-        self.collect(page, self.candidates(&source))
+        self.collect(page, &source)
     }
 }
 
@@ -708,5 +732,109 @@ impl CatalogStore for MemoryStore {
         page: PageRequest,
     ) -> Result<Page<ProductSummary>, StoreError> {
         Ok(self.read().catalog.search(filter, page))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    //! Calibration of the plan at a million products (ignored: run with
+    //! `cargo test --release -p mallkit-storage-memory --lib -- --ignored --nocapture`):
+    //! times a walk and a collection of the same searches side by side.
+
+    use std::time::Instant;
+
+    use mallkit_core::catalog::{Keyword, Stock};
+
+    use super::*;
+
+    #[test]
+    #[ignore = "a million products: run with --release -- --ignored"]
+    fn walk_and_collect_side_by_side() {
+        let mut catalog = Catalog::default();
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut below = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let brands = ["小米", "华为", "苹果", "OPPO", "vivo", "荣耀"];
+        let nouns = ["手机", "耳机", "手表", "电脑", "平板", "音箱", "路由器", "充电器"];
+        for chunk in 0..250u64 {
+            let mut batch = CatalogBatch::default();
+            for i in chunk * 4000 + 1..=(chunk + 1) * 4000 {
+                let name = format!("{}{} Pro{}", brands[below(6) as usize], nouns[below(8) as usize], below(100));
+                let status = if below(12) == 0 { ProductStatus::OffSale } else { ProductStatus::OnSale };
+                let (merchant, category) = (MerchantId(1 + below(200)), CategoryId(1 + below(60)));
+                batch.put_product(Product { id: ProductId(i), merchant, category, name, status });
+                for k in 0..3 {
+                    batch.put_sku(
+                        &catalog,
+                        Sku {
+                            id: SkuId(3 * i + k),
+                            product: ProductId(i),
+                            attributes: Default::default(),
+                            price: Money::from_fen(100 * (1 + below(10_000) as i64)),
+                            original_price: None,
+                            weight_grams: None,
+                            stock: Stock { available: 100, reserved: 0, sold: below(500) as u32 },
+                        },
+                    );
+                }
+            }
+            batch.commit(&mut catalog);
+        }
+        let page = PageRequest::FIRST;
+        let on_sale = ProductFilter { status: Some(ProductStatus::OnSale), ..Default::default() };
+        let mut filters = Vec::new();
+        for sort in ProductSort::ALL {
+            for k in ["手", "耳机", "小米手机", "华为手表 pro"] {
+                filters.push(ProductFilter { keyword: Keyword::parse(k).unwrap(), sort, ..on_sale.clone() });
+            }
+            filters.push(ProductFilter {
+                categories: Some((10..15).map(CategoryId).collect()),
+                sort,
+                ..on_sale.clone()
+            });
+            filters.push(ProductFilter {
+                categories: Some((1..31).map(CategoryId).collect()),
+                sort,
+                ..on_sale.clone()
+            });
+            filters.push(ProductFilter { categories: Some(vec![CategoryId(7)]), sort, ..on_sale.clone() });
+        }
+        for f in &filters {
+            let rest = ProductFilter { keyword: None, ..f.clone() };
+            let search = Search { catalog: &catalog, filter: f, rest, statuses: &STATUSES[..1] };
+            let source = search.sources().unwrap().into_iter().min_by_key(Source::size).unwrap();
+            let (mut walk, mut collect) = (f64::MAX, f64::MAX);
+            let mut read = 0usize;
+            for _ in 0..3 {
+                let start = Instant::now();
+                let needle = Needle::of(f);
+                let a = page_of_walk(page, search.in_order().inspect(|_| read += 1), usize::MAX, |at| {
+                    search.admit(at, needle)
+                });
+                walk = walk.min(start.elapsed().as_secs_f64() * 1e3);
+                let start = Instant::now();
+                let b = search.collect(page, &source);
+                collect = collect.min(start.elapsed().as_secs_f64() * 1e3);
+                assert_eq!(a.unwrap(), b);
+            }
+            println!(
+                "{:<60} walk {walk:>8.2} ms ({:>7} rows, {:>5.0} ns/row)  collect {collect:>8.2} ms ({:>7} rows, {:>5.0} ns/row)",
+                format!(
+                    "{:?} {:?} {:?}",
+                    f.sort,
+                    f.keyword.as_ref().map(Keyword::as_str),
+                    f.categories.as_ref().map(Vec::len)
+                ),
+                read / 3,
+                walk * 1e6 / (read / 3).max(1) as f64,
+                source.size(),
+                collect * 1e6 / source.size() as f64,
+            );
+        }
     }
 }
