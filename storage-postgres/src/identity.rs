@@ -578,9 +578,9 @@ impl IdentityStore for PgStore {
                 std::iter::repeat_n(Arg::Text(k.to_lowercase()), 4),
             );
         }
-        let list = List { columns: "*", from: "users", filter: &w, order: "id DESC" };
+        let list = List { columns: "*", from: "users", filter: &w, order: "id DESC", by_id: false };
         let mut tx = self.snapshot().await?;
-        let (rows, counted) = page_rows(&mut tx, &list, page).await?;
+        let (rows, counted) = page_rows(&mut tx, &list, page, None).await?;
         tx.commit().await.map_err(backend)?;
         Ok(page.page_of(rows.iter().map(user).collect::<Result<Vec<_>, _>>()?, counted))
     }

@@ -38,7 +38,7 @@ impl PgStore {
     /// One page of `list`, its rows mapped, on one snapshot.
     async fn simple_page<T>(&self, list: List<'_>, page: PageRequest, map: Map<T>) -> Result<Page<T>, StoreError> {
         let mut tx = self.snapshot().await?;
-        let (rows, counted) = page_rows(&mut tx, &list, page).await?;
+        let (rows, counted) = page_rows(&mut tx, &list, page, None).await?;
         tx.commit().await.map_err(backend)?;
         let items = rows.iter().map(map).collect::<Result<Vec<_>, _>>()?;
         Ok(page.page_of(items, counted))
@@ -47,8 +47,12 @@ impl PgStore {
     /// `CouponStore::list_templates`: every template, by id.
     pub(crate) async fn templates_page(&self, page: PageRequest) -> Result<Page<CouponTemplate>, StoreError> {
         let none = Where::new();
-        self.simple_page(List { columns: "*", from: "coupon_templates", filter: &none, order: "id" }, page, template)
-            .await
+        self.simple_page(
+            List { columns: "*", from: "coupon_templates", filter: &none, order: "id", by_id: false },
+            page,
+            template,
+        )
+        .await
     }
 
     /// `CouponStore::template_claims`: a template's coupons, by id.
@@ -59,7 +63,12 @@ impl PgStore {
     ) -> Result<Page<UserCoupon>, StoreError> {
         let mut w = Where::new();
         w.and("template_id = $?", [Arg::I64(i64_of(template.0))]);
-        self.simple_page(List { columns: "*", from: "user_coupons", filter: &w, order: "id" }, page, user_coupon).await
+        self.simple_page(
+            List { columns: "*", from: "user_coupons", filter: &w, order: "id", by_id: false },
+            page,
+            user_coupon,
+        )
+        .await
     }
 
     /// `CouponStore::held_coupons`: a user's coupons, newest claim first,
@@ -86,7 +95,8 @@ impl PgStore {
                 w.and("status = $?", [Arg::Text(name(&other)?)]);
             }
         }
-        let list = List { columns: "*", from: "user_coupons", filter: &w, order: "claimed_at DESC, id DESC" };
+        let list =
+            List { columns: "*", from: "user_coupons", filter: &w, order: "claimed_at DESC, id DESC", by_id: false };
         let mut held = self.simple_page(list, page, user_coupon).await?;
         for c in &mut held.items {
             c.status = c.status_at(now);
@@ -108,7 +118,7 @@ impl PgStore {
             w.and("source = $?", [Arg::Text(name(&s)?)]);
         }
         self.simple_page(
-            List { columns: "*", from: "points_ledger", filter: &w, order: "seq DESC" },
+            List { columns: "*", from: "points_ledger", filter: &w, order: "seq DESC", by_id: false },
             page,
             ledger_entry,
         )
@@ -129,9 +139,9 @@ impl PgStore {
         if let Some(s) = filter.status {
             w.and("status = $?", [Arg::Text(name(&s)?)]);
         }
-        let list = List { columns: "*", from: "orders", filter: &w, order: "created_at DESC, id DESC" };
+        let list = List { columns: "*", from: "orders", filter: &w, order: "created_at DESC, id DESC", by_id: true };
         let mut tx = self.snapshot().await?;
-        let (rows, counted) = page_rows(&mut tx, &list, page).await?;
+        let (rows, counted) = page_rows(&mut tx, &list, page, None).await?;
         let mut orders = rows.iter().map(order_head).collect::<Result<Vec<_>, _>>()?;
         // The extra row page_of drops needs no children.
         let children_of = orders.len().min(page.page_size() as usize);
@@ -202,9 +212,10 @@ impl PgStore {
         if let Some(s) = filter.status {
             w.and("status = $?", [Arg::Text(name(&s)?)]);
         }
-        let list = List { columns: "*", from: "after_sales", filter: &w, order: "created_at DESC, id DESC" };
+        let list =
+            List { columns: "*", from: "after_sales", filter: &w, order: "created_at DESC, id DESC", by_id: true };
         let mut tx = self.snapshot().await?;
-        let (rows, counted) = page_rows(&mut tx, &list, page).await?;
+        let (rows, counted) = page_rows(&mut tx, &list, page, None).await?;
         let mut cases = rows.iter().map(after_sale_head).collect::<Result<Vec<_>, _>>()?;
         let children_of = cases.len().min(page.page_size() as usize);
         after_sale_children(&mut tx, &mut cases[..children_of]).await?;

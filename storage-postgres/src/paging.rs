@@ -92,7 +92,7 @@ impl Where {
 
     /// The clause (empty, or ` WHERE …`) and its values; an error when a
     /// fragment had more placeholders than values.
-    fn parts(&self) -> Result<(&str, &[Arg]), StoreError> {
+    pub(crate) fn parts(&self) -> Result<(&str, &[Arg]), StoreError> {
         if self.unbound > 0 {
             return Err(backend(format!("list query: {} placeholders without a value", self.unbound)));
         }
@@ -110,47 +110,97 @@ pub(crate) struct List<'w> {
     pub filter: &'w Where,
     /// The `ORDER BY` terms, a fixed fragment ending in the id tiebreak.
     pub order: &'static str,
+    /// Find the page's ids first (`WHERE id IN (SELECT id … ORDER BY …
+    /// LIMIT … OFFSET …)`), then read only those rows: a deep page then
+    /// skips index entries, not rows, when the index covers the
+    /// conditions and the order (an index-only scan).
+    pub by_id: bool,
 }
 
-/// The rows of `page` of `list` in `tx` and the matching rows counted (up
-/// to [`COUNT_CAP`] + 1; 0 when the page proves the total on its own), for
-/// [`PageRequest::page_of`].
-pub(crate) async fn page_rows(
-    tx: &mut Tx,
-    list: &List<'_>,
-    page: PageRequest,
-) -> Result<(Vec<PgRow>, u64), StoreError> {
-    let (clause, args) = list.filter.parts()?;
-    let n = args.len();
-    let sql = format!(
-        "SELECT {} FROM {}{clause} ORDER BY {} LIMIT ${} OFFSET ${}",
-        list.columns,
-        list.from,
-        list.order,
-        n + 1,
-        n + 2
-    );
-    let limit = i64::try_from(page.fetch()).map_err(backend)?;
-    let offset = i64::try_from(page.offset()).map_err(backend)?;
+/// `sql` (made of this crate's fixed fragments and numbered placeholders
+/// only) with `args` bound in order, planned with their values.
+pub(crate) fn query_of(sql: String, args: &[Arg]) -> Query<'static, Postgres, PgArguments> {
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
     for arg in args.iter().cloned() {
         query = bind(query, arg);
     }
-    let rows = query.bind(limit).bind(offset).fetch_all(&mut **tx).await.map_err(backend)?;
-    let seen = page.offset() + rows.len() as u64;
-    // The page proves the total when it ends the list (and is not past its
-    // end), or when the rows it reached already pass the cap.
-    let proven = (!rows.is_empty() && (rows.len() as u64) < page.fetch()) || (rows.is_empty() && page.offset() == 0);
-    if proven || seen > COUNT_CAP {
+    query
+}
+
+/// The page's `LIMIT` and `OFFSET` as bound values.
+pub(crate) fn limit_offset(page: PageRequest) -> Result<(Arg, Arg), StoreError> {
+    Ok((
+        Arg::I64(i64::try_from(page.fetch()).map_err(backend)?),
+        Arg::I64(i64::try_from(page.offset()).map_err(backend)?),
+    ))
+}
+
+/// The rows of `page` of `list` in `tx` and the matching rows counted (up
+/// to [`COUNT_CAP`] + 1; 0 when the page proves the total on its own), for
+/// [`PageRequest::page_of`]. `known` is a count the caller already has
+/// (then none is run).
+pub(crate) async fn page_rows(
+    tx: &mut Tx,
+    list: &List<'_>,
+    page: PageRequest,
+    known: Option<u64>,
+) -> Result<(Vec<PgRow>, u64), StoreError> {
+    let (clause, args) = list.filter.parts()?;
+    let n = args.len();
+    let (columns, from, order) = (list.columns, list.from, list.order);
+    let (limit, offset) = (n + 1, n + 2);
+    let sql = if list.by_id {
+        format!(
+            "SELECT {columns} FROM {from} WHERE id IN (
+                 SELECT id FROM {from}{clause} ORDER BY {order} LIMIT ${limit} OFFSET ${offset})
+             ORDER BY {order}"
+        )
+    } else {
+        format!("SELECT {columns} FROM {from}{clause} ORDER BY {order} LIMIT ${limit} OFFSET ${offset}")
+    };
+    let (l, o) = limit_offset(page)?;
+    let rows = query_of(sql, args).bind_arg(l).bind_arg(o).fetch_all(&mut **tx).await.map_err(backend)?;
+    if let Some(counted) = known {
+        return Ok((rows, counted));
+    }
+    if proves_total(page, rows.len()) {
         return Ok((rows, 0));
     }
-    let sql = format!("SELECT count(*) FROM (SELECT 1 FROM {}{clause} LIMIT {}) t", list.from, COUNT_CAP + 1);
-    let mut count = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-    for arg in args.iter().cloned() {
-        count = bind(count, arg);
+    Ok((rows, count(tx, list.from, list.filter).await?))
+}
+
+/// Whether `fetched` rows of `page` prove the total on their own: the page
+/// ends the list (and is not past its end), or the rows it reached pass the
+/// cap. A page past the end proves nothing (the list may be a row long or
+/// longer than the cap).
+pub(crate) fn proves_total(page: PageRequest, fetched: usize) -> bool {
+    let fetched = fetched as u64;
+    match fetched {
+        0 => page.offset() == 0,
+        n => n < page.fetch() || page.offset() + n > COUNT_CAP,
     }
-    let counted: i64 = count.fetch_one(&mut **tx).await.map_err(backend)?.try_get(0).map_err(backend)?;
-    Ok((rows, u64::try_from(counted).map_err(backend)?))
+}
+
+/// The rows `filter` admits in `from`, counted up to [`COUNT_CAP`] + 1. The
+/// inner `SELECT` has no columns, so an index-only scan (or a bitmap scan
+/// of all-visible pages) counts without reading rows.
+pub(crate) async fn count(tx: &mut Tx, from: &'static str, filter: &Where) -> Result<u64, StoreError> {
+    let (clause, args) = filter.parts()?;
+    let sql = format!("SELECT count(*) FROM (SELECT FROM {from}{clause} LIMIT {}) t", COUNT_CAP + 1);
+    let counted: i64 = query_of(sql, args).fetch_one(&mut **tx).await.map_err(backend)?.try_get(0).map_err(backend)?;
+    u64::try_from(counted).map_err(backend)
+}
+
+/// [`bind`] as a method.
+pub(crate) trait BindArg<'q> {
+    /// Binds `arg` as the next parameter.
+    fn bind_arg(self, arg: Arg) -> Query<'q, Postgres, PgArguments>;
+}
+
+impl<'q> BindArg<'q> for Query<'q, Postgres, PgArguments> {
+    fn bind_arg(self, arg: Arg) -> Query<'q, Postgres, PgArguments> {
+        bind(self, arg)
+    }
 }
 
 #[cfg(test)]
@@ -170,5 +220,17 @@ mod tests {
         bad.and("a = $?", []);
         assert!(bad.parts().is_err());
         assert_eq!(Where::new().parts().expect("empty").0, "");
+    }
+
+    #[test]
+    fn a_page_proves_its_total_only_when_it_shows_it() {
+        let page = |n, size| PageRequest::new(Some(n), Some(size)).expect("page");
+        assert!(proves_total(page(1, 20), 0));
+        assert!(proves_total(page(1, 20), 20));
+        assert!(!proves_total(page(1, 20), 21));
+        assert!(!proves_total(page(3, 20), 0));
+        assert!(proves_total(page(500, 20), 21));
+        assert!(!proves_total(page(499, 20), 21));
+        assert!(!proves_total(page(600, 20), 0));
     }
 }

@@ -25,13 +25,13 @@ use std::collections::HashMap;
 
 use mallkit_core::catalog::{ProductFilter, ProductSort, ProductStatus, ProductSummary};
 use mallkit_core::ids::{CategoryId, MerchantId, ProductId};
-use mallkit_core::page::{Page, PageRequest};
+use mallkit_core::page::{COUNT_CAP, Page, PageRequest};
 use mallkit_core::storage::StoreError;
 use sqlx::postgres::PgRow;
 
 use crate::PgStore;
 use crate::codec::{backend, dec, get, i64_of, id_of, money};
-use crate::paging::{Arg, List, Where, page_rows};
+use crate::paging::{Arg, BindArg, List, Where, limit_offset, page_rows, query_of};
 
 /// The conditions of `filter`.
 fn conditions(filter: &ProductFilter) -> Where {
@@ -97,22 +97,72 @@ fn summary(r: &PgRow) -> Result<ProductSummary, StoreError> {
     })
 }
 
+/// The columns of a summary.
+const COLUMNS: &str = "id, name, merchant_id, category_id, min_price, max_price, sales";
+
+/// A keyword search's bounded first try: the first [`COUNT_CAP`] + 1 rows
+/// the conditions admit, in no order (the planner picks the GIN index for
+/// a rare token, a scan that stops early for a common one), counted, and
+/// the page cut from them in the sort. `{clause}`, `{order}` and the
+/// placeholders are filled in by [`PgStore::search_page`].
+const BOUNDED: &str = "WITH m AS MATERIALIZED (SELECT id, min_price, sales FROM products{clause} LIMIT {cap}),
+     pg AS (SELECT id FROM m ORDER BY {order} LIMIT {limit} OFFSET {offset})
+ SELECT * FROM (
+     SELECT n.counted, p.id, p.name, p.merchant_id, p.category_id, p.min_price, p.max_price, p.sales
+     FROM (SELECT count(*) AS counted FROM m) n
+     LEFT JOIN (pg JOIN products p ON p.id = pg.id) ON true) x
+ ORDER BY {order}";
+
 impl PgStore {
     /// `CatalogStore::search_products`: see the module docs.
+    ///
+    /// Without a keyword: the page's ids from the sort's index (an
+    /// index-only scan when it covers the conditions), then the capped
+    /// count when the page does not prove the total.
+    ///
+    /// With a keyword, whose matches the planner cannot size well (an
+    /// unknown token is guessed common, and an ordered scan that waits for
+    /// matches then reads the whole table), the bounded first try decides:
+    /// when at most [`COUNT_CAP`] rows match, it has them all and its page
+    /// is the answer; when more match, the token is common, so the ordered
+    /// scan finds a page soon, and the total is capped without a count.
     pub(crate) async fn search_page(
         &self,
         filter: &ProductFilter,
         page: PageRequest,
     ) -> Result<Page<ProductSummary>, StoreError> {
-        let filter_sql = conditions(filter);
-        let list = List {
-            columns: "id, name, merchant_id, category_id, min_price, max_price, sales",
-            from: "products",
-            filter: &filter_sql,
-            order: order(filter.sort),
-        };
+        let conditions = conditions(filter);
+        let order = order(filter.sort);
         let mut tx = self.snapshot().await?;
-        let (rows, counted) = page_rows(&mut tx, &list, page).await?;
+        let mut known = None;
+        let mut rows = Vec::new();
+        if filter.keyword.is_some() {
+            let (clause, args) = conditions.parts()?;
+            let n = args.len();
+            let sql = BOUNDED
+                .replace("{clause}", clause)
+                .replace("{cap}", &(COUNT_CAP + 1).to_string())
+                .replace("{order}", order)
+                .replace("{limit}", &format!("${}", n + 1))
+                .replace("{offset}", &format!("${}", n + 2));
+            let (l, o) = limit_offset(page)?;
+            let found = query_of(sql, args).bind_arg(l).bind_arg(o).fetch_all(&mut *tx).await.map_err(backend)?;
+            let counted: i64 = match found.first() {
+                Some(r) => get(r, "counted")?,
+                None => 0,
+            };
+            let counted = u64::try_from(counted).map_err(backend)?;
+            if counted <= COUNT_CAP {
+                rows = found.into_iter().filter(|r| get::<Option<i64>>(r, "id").ok().flatten().is_some()).collect();
+            }
+            known = Some(counted);
+        }
+        if known.is_none_or(|c| c > COUNT_CAP) {
+            let list = List { columns: COLUMNS, from: "products", filter: &conditions, order, by_id: true };
+            let (found, counted) = page_rows(&mut tx, &list, page, known).await?;
+            rows = found;
+            known = Some(counted);
+        }
         let mut items = rows.iter().map(summary).collect::<Result<Vec<_>, _>>()?;
         if !items.is_empty() {
             let ids: Vec<i64> = items.iter().map(|s| i64_of(s.id.0)).collect();
@@ -130,6 +180,6 @@ impl PgStore {
             }
         }
         tx.commit().await.map_err(backend)?;
-        Ok(page.page_of(items, counted))
+        Ok(page.page_of(items, known.unwrap_or(0)))
     }
 }

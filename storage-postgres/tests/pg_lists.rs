@@ -362,3 +362,57 @@ async fn concurrent_sales_and_reprices_on_two_pools_keep_the_columns_exact() {
     agrees(&store, 1).await;
     assert_eq!(columns(&store, 1).await.2, 40 * 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_count_cap_pages_and_totals_still_equal_the_reference() {
+    let store = fresh_store().await;
+    // A bulk load as a loader would write it: rows in SQL, the search
+    // columns left for migrate to fill.
+    for sql in [
+        "INSERT INTO merchants (id, name) VALUES (1, '店')",
+        "INSERT INTO categories (id, parent_id, name, sort) VALUES (1, NULL, '数码', 0), (2, 1, '手机', 0)",
+        "INSERT INTO products (id, merchant_id, category_id, name, status)
+         SELECT g, 1, 1 + g % 2, CASE WHEN g % 3 = 0 THEN '华为手表 ' ELSE '小米手机 ' END || g,
+             CASE WHEN g % 50 = 0 THEN 'off_sale' ELSE 'on_sale' END
+         FROM generate_series(1, 10600) g",
+        "INSERT INTO skus (id, product_id, price, available, reserved, sold)
+         SELECT g, g, (g % 37) + 0.5, g % 7, 0, g % 11 FROM generate_series(1, 10600) g WHERE g % 9 <> 0",
+        "UPDATE products p SET min_price = s.price, max_price = s.price, sales = s.sold FROM skus s WHERE s.product_id = p.id",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(store.pool()).await.expect(sql);
+    }
+    store.migrate().await.expect("fill the search columns");
+    let all = summaries(&store).await;
+    let on_sale = ProductFilter { status: Some(ProductStatus::OnSale), ..Default::default() };
+    let cases = [
+        ("on sale", on_sale.clone()),
+        ("手 (capped)", ProductFilter { keyword: kw("手"), ..on_sale.clone() }),
+        ("手机 (capped?)", ProductFilter { keyword: kw("手机"), ..on_sale.clone() }),
+        ("小米手机 1", ProductFilter { keyword: kw("小米手机 1"), ..on_sale.clone() }),
+        (
+            "手表 in 数码",
+            ProductFilter {
+                keyword: kw("手表"),
+                categories: Some(vec![CategoryId(1), CategoryId(2)]),
+                ..on_sale.clone()
+            },
+        ),
+        ("category 2", ProductFilter { categories: Some(vec![CategoryId(2)]), ..on_sale.clone() }),
+        ("everything", ProductFilter::default()),
+    ];
+    let mut capped = 0;
+    for (what, base) in cases {
+        for sort in ProductSort::ALL {
+            let filter = ProductFilter { sort, ..base.clone() };
+            for (number, size) in [(1, 20), (2, 20), (250, 40), (499, 20), (500, 20), (501, 20), (106, 100), (200, 100)]
+            {
+                let page = PageRequest::new(Some(number), Some(size)).expect("page");
+                let want = reference(&all, &filter, page);
+                let got = store.search_products(&filter, page).await.expect("search");
+                assert_eq!(got, want, "{what}, {sort:?}, page {number} of {size}");
+                capped += usize::from(got.total_capped);
+            }
+        }
+    }
+    assert!(capped > 50, "the cap was reached {capped} times");
+}
