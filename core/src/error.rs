@@ -230,7 +230,52 @@ pub enum MallError {
     Storage(String),
 }
 
+/// What kind of refusal an error is, for adapters to map to their own
+/// codes (HTTP: 400, 404, 409, 403, 401, 429, 503) without matching on
+/// the error itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// The request is malformed or out of range; it names the field.
+    InvalidInput,
+    /// Nothing there, or not the caller's to see.
+    NotFound,
+    /// A business rule refused given the current state (stock, status, limits).
+    Conflict,
+    /// The caller's role may not do this, or the account is frozen.
+    Forbidden,
+    /// No valid session or credentials.
+    Unauthenticated,
+    /// Too many attempts or codes lately.
+    TooManyRequests,
+    /// The store or the payment provider failed; retry later.
+    Unavailable,
+}
+
 impl MallError {
+    /// The class of this error (see [`ErrorClass`]).
+    pub fn class(&self) -> ErrorClass {
+        use ErrorClass as C;
+        use MallError as E;
+        match self {
+            E::InvalidInput { .. } | E::Catalog(_) | E::Template(_) => C::InvalidInput,
+            E::Quote(q) => match q {
+                QuoteError::EmptyCart
+                | QuoteError::ZeroQuantity(_)
+                | QuoteError::DuplicateLine(_)
+                | QuoteError::NegativePoints(_)
+                | QuoteError::PointsNotWholeUnit { .. } => C::InvalidInput,
+                QuoteError::UnknownCoupon(_) => C::NotFound,
+                _ => C::Conflict,
+            },
+            E::NotFound { .. } => C::NotFound,
+            E::Unauthenticated | E::InvalidCredentials => C::Unauthenticated,
+            E::Forbidden { .. } | E::UserFrozen(_) => C::Forbidden,
+            E::CodeSentTooOften { .. } | E::TooManyAttempts { .. } => C::TooManyRequests,
+            E::Storage(_) | E::Provider(_) => C::Unavailable,
+            _ => C::Conflict,
+        }
+    }
+
     /// The stable snake_case name of the rule that refused, used as
     /// `error.type` over HTTP and as `error` in scenario expectations.
     pub fn kind(&self) -> &'static str {

@@ -38,6 +38,6 @@ pub mod storage;
 pub mod storefront;
 
 pub use engine::Mall;
-pub use error::MallError;
+pub use error::{ErrorClass, MallError};
 pub use money::{Money, Rate, Rounding};
 pub use policy::Policy;

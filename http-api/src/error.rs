@@ -10,9 +10,9 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use mallkit_core::MallError;
 use mallkit_core::catalog::CatalogError;
 use mallkit_core::coupon::TemplateError;
+use mallkit_core::{ErrorClass, MallError};
 use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 
@@ -159,25 +159,14 @@ impl ApiError {
             ApiError::BadSignature => (S::UNAUTHORIZED, code::UNAUTHENTICATED),
             ApiError::Timeout => (S::REQUEST_TIMEOUT, code::UNAVAILABLE),
             ApiError::Internal => (S::INTERNAL_SERVER_ERROR, code::INTERNAL),
-            ApiError::Domain(e) => match e {
-                MallError::InvalidInput { .. } | MallError::Catalog(_) | MallError::Template(_) => {
-                    (S::BAD_REQUEST, code::BAD_REQUEST)
-                }
-                MallError::Quote(_) => match e.kind() {
-                    "empty_cart" | "invalid_quantity" | "duplicate_line" | "invalid_points" => {
-                        (S::BAD_REQUEST, code::BAD_REQUEST)
-                    }
-                    "coupon_not_found" => (S::NOT_FOUND, code::NOT_FOUND),
-                    _ => (S::CONFLICT, code::CONFLICT),
-                },
-                MallError::Unauthenticated | MallError::InvalidCredentials => (S::UNAUTHORIZED, code::UNAUTHENTICATED),
-                MallError::Forbidden { .. } | MallError::UserFrozen(_) => (S::FORBIDDEN, code::FORBIDDEN),
-                MallError::NotFound { .. } => (S::NOT_FOUND, code::NOT_FOUND),
-                MallError::CodeSentTooOften { .. } | MallError::TooManyAttempts { .. } => {
-                    (S::TOO_MANY_REQUESTS, code::CONFLICT)
-                }
-                MallError::Storage(_) | MallError::Provider(_) => (S::SERVICE_UNAVAILABLE, code::UNAVAILABLE),
-                _ => (S::CONFLICT, code::CONFLICT),
+            ApiError::Domain(e) => match e.class() {
+                ErrorClass::InvalidInput => (S::BAD_REQUEST, code::BAD_REQUEST),
+                ErrorClass::NotFound => (S::NOT_FOUND, code::NOT_FOUND),
+                ErrorClass::Conflict => (S::CONFLICT, code::CONFLICT),
+                ErrorClass::Forbidden => (S::FORBIDDEN, code::FORBIDDEN),
+                ErrorClass::Unauthenticated => (S::UNAUTHORIZED, code::UNAUTHENTICATED),
+                ErrorClass::TooManyRequests => (S::TOO_MANY_REQUESTS, code::CONFLICT),
+                ErrorClass::Unavailable => (S::SERVICE_UNAVAILABLE, code::UNAVAILABLE),
             },
         }
     }
