@@ -58,6 +58,18 @@ macro_rules! suite {
             identity::a_stale_idempotency_claim_is_taken_over,
             identity::sixteen_concurrent_claims_start_exactly_once,
             lists::every_list_walks_every_row_once,
+            lists::product_search_pages_every_filter_in_every_sort,
+            lists::chinese_keywords_of_every_length_equal_a_substring_scan,
+            lists::product_search_follows_writes_in_the_same_batch,
+            lists::template_and_claim_pages_follow_ids,
+            lists::held_coupons_page_by_claim_time_with_status_as_of_now,
+            lists::ledger_pages_newest_first_by_source,
+            lists::user_pages_filter_by_role_status_and_keyword,
+            lists::order_pages_by_user_and_merchant_newest_first,
+            lists::order_pages_by_status_alone_unfiltered_and_by_time_over_ids,
+            lists::after_sale_pages_by_order_merchant_user_and_status,
+            lists::after_sale_pages_by_user_status_alone_and_by_time_over_ids,
+            lists::customer_stats_aggregate_each_buyers_orders,
         );
     };
     (@cases $make:expr; $($module:ident :: $case:ident),* $(,)?) => {
