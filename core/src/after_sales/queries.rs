@@ -20,16 +20,7 @@ impl<S: Store> Mall<S> {
         mut filter: AfterSaleFilter,
         page: PageRequest,
     ) -> Result<Page<AfterSale>, MallError> {
-        match actor {
-            Actor::Buyer(u) => filter.user = Some(u),
-            Actor::Merchant(m) => {
-                if filter.merchant.is_some_and(|asked| asked != m) {
-                    return Err(MallError::Forbidden { role: "merchant", action: "see another merchant's records" });
-                }
-                filter.merchant = Some(m);
-            }
-            Actor::Admin(_) | Actor::System => {}
-        }
+        crate::order::queries::scope(actor, &mut filter.user, &mut filter.merchant)?;
         Ok(self.store.list_after_sales(&filter, page).await?)
     }
 }

@@ -3,28 +3,29 @@
 
 use crate::engine::Mall;
 use crate::error::MallError;
-use crate::ids::UserId;
+use crate::ids::{MerchantId, UserId};
 use crate::order::{Actor, CustomerStats, Order, OrderFilter};
 use crate::page::{Page, PageRequest};
 use crate::storage::Store;
 
-/// `filter` narrowed to what `actor` may see: a buyer their own orders, a
-/// merchant's staff their merchant's, admins and the system any.
+/// Narrows a list's `user` and `merchant` to what `actor` may see: a buyer
+/// their own rows, a merchant's staff their merchant's, admins and the
+/// system any (the rule of [`Actor::may_see`], for lists).
 ///
 /// # Errors
 /// [`MallError::Forbidden`] when merchant staff name another merchant.
-pub fn scoped(actor: Actor, mut filter: OrderFilter) -> Result<OrderFilter, MallError> {
+pub fn scope(actor: Actor, user: &mut Option<UserId>, merchant: &mut Option<MerchantId>) -> Result<(), MallError> {
     match actor {
-        Actor::Buyer(u) => filter.user = Some(u),
+        Actor::Buyer(u) => *user = Some(u),
         Actor::Merchant(m) => {
-            if filter.merchant.is_some_and(|asked| asked != m) {
+            if merchant.is_some_and(|asked| asked != m) {
                 return Err(MallError::Forbidden { role: "merchant", action: "see another merchant's records" });
             }
-            filter.merchant = Some(m);
+            *merchant = Some(m);
         }
         Actor::Admin(_) | Actor::System => {}
     }
-    Ok(filter)
+    Ok(())
 }
 
 impl<S: Store> Mall<S> {
@@ -32,9 +33,10 @@ impl<S: Store> Mall<S> {
     /// first (seed 004 §6.3 order list; the back office's order list).
     ///
     /// # Errors
-    /// [`MallError::Forbidden`] (see [`scoped`]), [`MallError::Storage`].
+    /// [`MallError::Forbidden`] (see [`scope`]), [`MallError::Storage`].
     pub async fn orders(&self, actor: Actor, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>, MallError> {
-        let filter = scoped(actor, filter)?;
+        let mut filter = filter;
+        scope(actor, &mut filter.user, &mut filter.merchant)?;
         Ok(self.store.list_orders(&filter, page).await?)
     }
 
