@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 
+use crate::after_sales::refund;
 use crate::after_sales::{
     self, AfterSale, AfterSaleAction, AfterSaleKind, AfterSaleLine, AfterSaleLog, AfterSaleStatus,
 };
@@ -10,7 +11,7 @@ use crate::error::{MAX_NOTE_CHARS, MAX_TRACKING_CHARS, check_text};
 use crate::error::{MallError, invalid};
 use crate::ids::{AfterSaleId, OrderId, UserId};
 use crate::inventory::StockMove;
-use crate::money::{Money, Rounding};
+use crate::money::Money;
 use crate::order::{Actor, OrderCommand, OrderStatus};
 use crate::points::{PointsAction, PointsSource};
 use crate::storage::{Store, Write};
@@ -292,92 +293,28 @@ impl<S: Store> Mall<S> {
         }
         let mut case = self.after_sale(actor, id).await?;
         self.advance(&mut case, actor, AfterSaleAction::Refund, "退款")?;
-        let mut order = self.order(Actor::System, case.order).await?;
-        let mut writes = Vec::new();
-
-        let parts = after_sales::distribute_refund(&order, &case.lines, case.refund_amount);
-        let goods_refund: Money = parts.iter().map(|p| p.1).sum();
-        for (line_no, amount) in parts {
-            if let Some(ol) = order.lines.iter_mut().find(|l| l.line_no == line_no) {
-                ol.refunded_amount += amount;
-            }
-            if let Some(cl) = case.lines.iter_mut().find(|l| l.line_no == line_no) {
-                cl.refunded += amount;
-            }
-        }
-        let unshipped = order.status == OrderStatus::AwaitingShipment;
-        let mut points_back = 0;
-        for cl in &case.lines {
-            let Some(ol) = order.lines.iter_mut().find(|l| l.line_no == cl.line_no) else { continue };
-            ol.refunded_quantity = (ol.refunded_quantity + cl.quantity).min(ol.quantity);
-            // Redeemed points come back in proportion to the money refunded on
-            // the line (DESIGN §5), all of them once the line is fully
-            // refunded; a line paid wholly by coupon and points goes by units.
-            let due = if ol.fully_refunded() {
-                ol.points_used
-            } else if ol.payable.is_positive() {
-                rounding_down_share(ol.points_used, ol.refunded_amount.min(ol.payable), ol.payable)
-            } else {
-                Rounding::Down
-                    .divide(i128::from(ol.points_used) * i128::from(ol.refunded_quantity), i128::from(ol.quantity))
-                    as i64
-            };
-            points_back += due - ol.points_returned;
-            ol.points_returned = due;
-            if unshipped {
-                writes.push(Write::MoveStock { sku: ol.sku, movement: StockMove::Restock, quantity: cl.quantity });
-            }
-        }
-        let shipping = if unshipped && order.fully_refunded() && !order.shipping_refunded {
-            order.shipping_refunded = true;
-            order.shipping_fee
-        } else {
-            Money::ZERO
-        };
-        case.shipping_refund = shipping;
-        let total = goods_refund + shipping;
-        order.refunded_total += total;
-
+        let order = self.order(Actor::System, case.order).await?;
+        let plan = refund::plan(&case, &order);
+        let (mut case, mut order) = (plan.case, plan.order);
+        let mut writes: Vec<Write> = plan
+            .restock
+            .iter()
+            .map(|&(sku, quantity)| Write::MoveStock { sku, movement: StockMove::Restock, quantity })
+            .collect();
         let payment_id = order.payment.ok_or_else(|| MallError::not_found("payment of order", order.id))?;
         let mut payment =
             self.store.payment(payment_id).await?.ok_or_else(|| MallError::not_found("payment", payment_id))?;
-        self.refund_through_provider(&mut payment, &case.number, total).await?;
+        self.refund_through_provider(&mut payment, &case.number, plan.total).await?;
         writes.push(Write::UpdatePayment(payment));
-
-        if points_back > 0 {
-            case.points_returned = points_back;
-            writes.push(self.ledger_write(
-                order.user,
-                PointsSource::RefundReturn,
-                PointsAction::Return,
-                id.0,
-                points_back,
-                "退款退回积分",
-            ));
+        if plan.points_returned > 0 {
+            let (source, action) = (PointsSource::RefundReturn, PointsAction::Return);
+            writes.push(self.ledger_write(order.user, source, action, id.0, plan.points_returned, "退款退回积分"));
         }
-        if order.points_earned > 0 {
-            // Earned points were earned on the goods paid at completion; only
-            // refunds made since then take them back (DESIGN §5).
-            let payable: Money = order.lines.iter().map(|l| l.payable).sum();
-            let refunded: Money = order.lines.iter().map(|l| l.refunded_amount).sum();
-            let earned_on = if order.points_earned_on.is_positive() { order.points_earned_on } else { payable };
-            let refunded_since = (refunded - (payable - earned_on)).max(Money::ZERO).min(earned_on);
-            let due = rounding_down_share(order.points_earned, refunded_since, earned_on);
-            let reverse = due - order.points_reversed;
-            if reverse > 0 {
-                case.points_reversed = reverse;
-                order.points_reversed = due;
-                writes.push(self.ledger_write(
-                    order.user,
-                    PointsSource::RefundReversal,
-                    PointsAction::Reverse,
-                    id.0,
-                    reverse,
-                    "退款扣回赠送积分",
-                ));
-            }
+        if plan.points_reversed > 0 {
+            let (source, action) = (PointsSource::RefundReversal, PointsAction::Reverse);
+            writes.push(self.ledger_write(order.user, source, action, id.0, plan.points_reversed, "退款扣回赠送积分"));
         }
-        if order.fully_refunded() {
+        if plan.closes_order {
             let now = self.now();
             order.transition(OrderCommand::CloseRefunded, actor, "全部退款，订单关闭", now)?;
             order.ended_at = Some(now);
@@ -388,9 +325,4 @@ impl<S: Store> Mall<S> {
         case.version += 1;
         Ok(case)
     }
-}
-
-/// ⌊points × part / whole⌋ (0 when `whole` is not positive).
-fn rounding_down_share(points: i64, part: Money, whole: Money) -> i64 {
-    Rounding::Down.divide(i128::from(points) * i128::from(part.fen()), i128::from(whole.fen())) as i64
 }

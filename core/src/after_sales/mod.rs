@@ -11,6 +11,7 @@ use crate::order::{Actor, Order, OrderLine};
 
 pub mod commands;
 pub mod queries;
+pub mod refund;
 pub mod store;
 
 pub use commands::AfterSaleRequestLine;
