@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use crate::after_sales::AfterSale;
 use crate::cart::Cart;
 use crate::catalog::{Category, Merchant, Product, Sku};
-use crate::coupon::{CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus};
+use crate::coupon::{ClaimRefused, CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus};
 use crate::error::MallError;
 use crate::ids::{CheckoutId, CouponTemplateId, SkuId, UserCouponId, UserId};
 use crate::inventory::StockMove;
@@ -159,6 +159,19 @@ pub enum GuardFailure {
         /// Id.
         id: u64,
     },
+}
+
+impl GuardFailure {
+    /// The guard failure of a claim of `coupon` that its template refused.
+    pub fn of_claim(coupon: &UserCoupon, refused: ClaimRefused) -> GuardFailure {
+        match refused {
+            ClaimRefused::Disabled => GuardFailure::TemplateDisabled(coupon.template),
+            ClaimRefused::Exhausted { limit } => GuardFailure::TemplateExhausted { template: coupon.template, limit },
+            ClaimRefused::PerUserLimit { limit } => {
+                GuardFailure::ClaimLimitReached { template: coupon.template, user: coupon.user, limit }
+            }
+        }
+    }
 }
 
 impl From<StockShort> for GuardFailure {

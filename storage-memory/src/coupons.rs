@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mallkit_core::coupon::{CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus};
+use mallkit_core::coupon::{CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus, used_delta};
 use mallkit_core::ids::{CheckoutId, CouponTemplateId, UserCouponId, UserId};
 use mallkit_core::page::{Page, PageRequest};
 use mallkit_core::storage::{CouponStore, GuardFailure, StoreError};
@@ -71,32 +71,12 @@ impl CouponBatch {
             .templates
             .get(&base.templates, coupon.template)
             .ok_or(missing("coupon_template", coupon.template.0))?;
-        if t.status == TemplateStatus::Disabled {
-            return Err(GuardFailure::TemplateDisabled(t.id));
-        }
-        if let Some(limit) = t.total_limit
-            && t.issued >= limit
-        {
-            return Err(GuardFailure::TemplateExhausted { template: t.id, limit });
-        }
-        t.issued += 1;
-        let per_user = t.per_user_limit;
         let key = (coupon.user, coupon.template);
-        let held = match self.claims.get(&base.claims, key) {
-            Some(n) => n,
-            None => {
-                self.claims.put(key, 0);
-                self.claims.get(&base.claims, key).ok_or(missing("claim", coupon.id.0))?
-            }
-        };
-        if *held >= per_user {
-            return Err(GuardFailure::ClaimLimitReached {
-                template: coupon.template,
-                user: coupon.user,
-                limit: per_user,
-            });
-        }
-        *held += 1;
+        let held = base.claims.get(&key).copied().unwrap_or(0);
+        let held = self.claims.0.get(&key).copied().unwrap_or(held);
+        t.admit_claim(held).map_err(|r| GuardFailure::of_claim(&coupon, r))?;
+        t.issued += 1;
+        self.claims.put(key, held + 1);
         self.coupons.put(coupon.id, coupon);
         Ok(())
     }
@@ -129,15 +109,11 @@ impl CouponBatch {
             c.checkout = checkout;
         }
         let template = c.template;
-        let delta: i64 = match (from, to) {
-            (f, UserCouponStatus::Used) if f != UserCouponStatus::Used => 1,
-            (UserCouponStatus::Used, t) if t != UserCouponStatus::Used => -1,
-            _ => 0,
-        };
+        let delta = used_delta(from, to);
         if delta != 0
             && let Some(t) = self.templates.get(&base.templates, template)
         {
-            t.used = t.used.saturating_add_signed(delta as i32);
+            t.used = t.used.saturating_add_signed(delta);
         }
         Ok(())
     }

@@ -407,26 +407,19 @@ async fn issue_coupon(tx: &mut Tx, c: &UserCoupon) -> Result<(), Stop> {
 /// fits after all (re-enabled, limit raised), the claim is counted under the
 /// lock. Returns the per-user limit.
 async fn refused_claim(tx: &mut Tx, c: &UserCoupon) -> Result<i32, Stop> {
-    let row = sqlx::query(
-        "SELECT status, total_limit, issued, per_user_limit FROM coupon_templates WHERE id = $1 FOR UPDATE",
-    )
-    .bind(i64_of(c.template.0))
-    .fetch_optional(&mut **tx)
-    .await?;
+    let row = sqlx::query("SELECT * FROM coupon_templates WHERE id = $1 FOR UPDATE")
+        .bind(i64_of(c.template.0))
+        .fetch_optional(&mut **tx)
+        .await?;
     let Some(row) = row else { return Err(not_found("coupon_template", c.template.0)) };
-    if get::<String>(&row, "status")? != "enabled" {
-        return Err(GuardFailure::TemplateDisabled(c.template).into());
-    }
-    if let Some(limit) = get::<Option<i32>>(&row, "total_limit")?
-        && get::<i32>(&row, "issued")? >= limit
-    {
-        return Err(GuardFailure::TemplateExhausted { template: c.template, limit: u32_of(limit)? }.into());
-    }
+    let t = crate::codec::template(&row)?;
+    // The per-user count is checked next, by the counter's own guard.
+    t.admit_claim(0).map_err(|r| GuardFailure::of_claim(c, r))?;
     sqlx::query("UPDATE coupon_templates SET issued = issued + 1 WHERE id = $1")
         .bind(i64_of(c.template.0))
         .execute(&mut **tx)
         .await?;
-    Ok(get(&row, "per_user_limit")?)
+    Ok(i32_of(t.per_user_limit)?)
 }
 
 /// `UPDATE user_coupons … WHERE id = $1 AND status = $from`, with the
@@ -463,11 +456,7 @@ async fn set_coupon_status(
             Some(s) => GuardFailure::CouponStatusChanged { coupon, expected: from, actual: parse(s)? }.into(),
         });
     };
-    let delta: i32 = match (from == UserCouponStatus::Used, to == UserCouponStatus::Used) {
-        (false, true) => 1,
-        (true, false) => -1,
-        _ => 0,
-    };
+    let delta = mallkit_core::coupon::used_delta(from, to);
     if delta != 0 {
         sqlx::query("UPDATE coupon_templates SET used = GREATEST(used + $2, 0) WHERE id = $1")
             .bind(template)

@@ -240,7 +240,61 @@ pub enum TemplateError {
     ZeroPerUserLimit(CouponTemplateId),
 }
 
+/// Why a template refuses one more claim (DESIGN §4: claiming never
+/// exceeds either limit). Both stores decide a claim with
+/// [`CouponTemplate::admit_claim`] (PostgreSQL also phrases it as its
+/// conditional `UPDATE`s, and explains a refusal with this function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimRefused {
+    /// The template is disabled.
+    #[error("the template is disabled")]
+    Disabled,
+    /// The template has issued its total.
+    #[error("all {limit} coupons are issued")]
+    Exhausted {
+        /// Total limit.
+        limit: u32,
+    },
+    /// The user holds the per-user limit.
+    #[error("the user already holds {limit}")]
+    PerUserLimit {
+        /// Per-user limit.
+        limit: u32,
+    },
+}
+
+/// How a template's `used` counter moves when a coupon goes from `from` to
+/// `to`: one more into `used`, one less out of it, else none.
+pub fn used_delta(from: UserCouponStatus, to: UserCouponStatus) -> i32 {
+    match (from == UserCouponStatus::Used, to == UserCouponStatus::Used) {
+        (false, true) => 1,
+        (true, false) => -1,
+        _ => 0,
+    }
+}
+
 impl CouponTemplate {
+    /// Whether one more coupon may be claimed by a user who has claimed
+    /// `held` of this template: enabled, under the total, under the
+    /// per-user limit, checked in that order.
+    ///
+    /// # Errors
+    /// The first [`ClaimRefused`] that applies.
+    pub fn admit_claim(&self, held: u32) -> Result<(), ClaimRefused> {
+        if self.status == TemplateStatus::Disabled {
+            return Err(ClaimRefused::Disabled);
+        }
+        if let Some(limit) = self.total_limit
+            && self.issued >= limit
+        {
+            return Err(ClaimRefused::Exhausted { limit });
+        }
+        if held >= self.per_user_limit {
+            return Err(ClaimRefused::PerUserLimit { limit: self.per_user_limit });
+        }
+        Ok(())
+    }
+
     /// Checks the template's own fields.
     ///
     /// # Errors
@@ -339,6 +393,32 @@ impl UserCoupon {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claim_is_refused_by_status_then_total_then_holder() {
+        let mut t = CouponTemplate {
+            id: CouponTemplateId(1),
+            title: "满299减30".into(),
+            kind: CouponKind::Cash { amount: Money::from_fen(3000) },
+            scope: CouponScope::All,
+            validity: Validity::DaysAfterClaim { days: 7 },
+            total_limit: Some(100),
+            per_user_limit: 2,
+            issued: 99,
+            used: 0,
+            status: TemplateStatus::Enabled,
+            layer: None,
+        };
+        assert_eq!(t.admit_claim(1), Ok(()));
+        assert_eq!(t.admit_claim(2), Err(ClaimRefused::PerUserLimit { limit: 2 }));
+        t.issued = 100;
+        assert_eq!(t.admit_claim(2), Err(ClaimRefused::Exhausted { limit: 100 }));
+        t.status = TemplateStatus::Disabled;
+        assert_eq!(t.admit_claim(0), Err(ClaimRefused::Disabled));
+        assert_eq!(used_delta(UserCouponStatus::Locked, UserCouponStatus::Used), 1);
+        assert_eq!(used_delta(UserCouponStatus::Used, UserCouponStatus::Unused), -1);
+        assert_eq!(used_delta(UserCouponStatus::Unused, UserCouponStatus::Locked), 0);
+    }
 
     fn m(s: &str) -> Money {
         s.parse().expect("money")
