@@ -18,6 +18,7 @@
 //! empty store. The calling crate needs `tokio` (macros, multi-thread
 //! runtime) as a dev-dependency.
 
+pub mod events;
 pub mod guards;
 pub mod identity;
 pub mod journeys;
@@ -29,6 +30,7 @@ pub mod lists;
 macro_rules! suite {
     ($make:expr) => {
         $crate::suite!(@cases $make;
+            events::events_commit_with_their_batch_and_read_by_aggregate,
             guards::catalog_round_trips,
             guards::a_failed_guard_rolls_back_the_whole_batch,
             guards::stock_moves_are_guarded,

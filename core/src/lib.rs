@@ -24,6 +24,7 @@ pub mod clock;
 pub mod coupon;
 pub mod engine;
 pub mod error;
+pub mod event;
 pub mod identity;
 pub mod ids;
 pub mod inventory;

@@ -25,6 +25,7 @@ use crate::cart::Cart;
 use crate::catalog::{Category, Merchant, Product, Sku};
 use crate::coupon::{ClaimRefused, CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus};
 use crate::error::MallError;
+use crate::event::DomainEvent;
 use crate::ids::{CheckoutId, CouponTemplateId, SkuId, UserCouponId, UserId};
 use crate::inventory::StockMove;
 use crate::inventory::StockShort;
@@ -37,6 +38,7 @@ pub use crate::after_sales::store::AfterSalesStore;
 pub use crate::cart::store::CartStore;
 pub use crate::catalog::store::CatalogStore;
 pub use crate::coupon::store::CouponStore;
+pub use crate::event::store::EventStore;
 pub use crate::identity::store::IdentityStore;
 pub use crate::order::store::OrderStore;
 pub use crate::payment::store::PaymentStore;
@@ -273,12 +275,14 @@ pub enum Write {
     InsertAfterSale(AfterSale),
     /// Replaces an after-sales case whose stored version equals its `version`.
     UpdateAfterSale(AfterSale),
+    /// Appends an event to the log (no guard; it commits with the batch).
+    AppendEvent(DomainEvent),
 }
 
 /// A complete store: every read trait, and atomic batches of writes.
 #[async_trait]
 pub trait Store:
-    CatalogStore + CouponStore + PointsStore + CartStore + OrderStore + PaymentStore + AfterSalesStore
+    EventStore + CatalogStore + CouponStore + PointsStore + CartStore + OrderStore + PaymentStore + AfterSalesStore
 {
     /// Applies every write of `writes` or none of them.
     ///

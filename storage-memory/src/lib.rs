@@ -28,6 +28,7 @@ mod after_sales;
 mod cart;
 mod catalog;
 mod coupons;
+mod events;
 mod identity;
 mod orders;
 mod payments;
@@ -42,6 +43,7 @@ struct State {
     orders: orders::Orders,
     payments: payments::Payments,
     after_sales: after_sales::AfterSales,
+    events: events::Events,
 }
 
 /// The in-memory store. Clones share one state.
@@ -175,6 +177,7 @@ struct Batch {
     orders: orders::OrderBatch,
     payments: payments::PaymentBatch,
     after_sales: after_sales::AfterSaleBatch,
+    events: Vec<mallkit_core::event::DomainEvent>,
 }
 
 impl Batch {
@@ -205,6 +208,7 @@ impl Batch {
             Write::UpdatePayment(p) => self.payments.update(&base.payments, p)?,
             Write::InsertAfterSale(a) => self.after_sales.insert(&base.after_sales, a)?,
             Write::UpdateAfterSale(a) => self.after_sales.update(&base.after_sales, a)?,
+            Write::AppendEvent(e) => self.events.push(e),
         }
         Ok(())
     }
@@ -218,6 +222,7 @@ impl Batch {
         self.payments.commit(&mut state.payments);
         self.orders.commit(&mut state.orders);
         self.after_sales.commit(&mut state.after_sales);
+        state.events.commit(self.events);
     }
 }
 

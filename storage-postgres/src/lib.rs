@@ -42,6 +42,7 @@ use mallkit_core::storage::{Store, StoreError, Write};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 mod codec;
+mod events;
 mod identity;
 mod lists;
 mod paging;

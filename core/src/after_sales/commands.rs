@@ -166,7 +166,7 @@ impl<S: Store> Mall<S> {
             }],
             version: 0,
         };
-        self.store.apply(vec![Write::InsertAfterSale(case.clone()), Write::UpdateOrder(order)]).await?;
+        self.commit(Actor::Buyer(user), vec![Write::InsertAfterSale(case.clone()), Write::UpdateOrder(order)]).await?;
         Ok(case)
     }
 
@@ -251,7 +251,7 @@ impl<S: Store> Mall<S> {
             _ => {}
         }
         writes.push(Write::UpdateAfterSale(case.clone()));
-        self.store.apply(writes).await?;
+        self.commit(actor, writes).await?;
         case.version += 1;
         Ok(case)
     }
@@ -321,7 +321,7 @@ impl<S: Store> Mall<S> {
         }
         writes.push(Write::UpdateOrder(order));
         writes.push(Write::UpdateAfterSale(case.clone()));
-        self.store.apply(writes).await?;
+        self.commit(actor, writes).await?;
         case.version += 1;
         Ok(case)
     }

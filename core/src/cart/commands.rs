@@ -4,6 +4,7 @@ use crate::cart::{Cart, MAX_LINE_QUANTITY};
 use crate::engine::Mall;
 use crate::error::{MallError, invalid};
 use crate::ids::{SkuId, UserId};
+use crate::order::Actor;
 use crate::storage::{Store, Write};
 
 impl<S: Store> Mall<S> {
@@ -22,7 +23,7 @@ impl<S: Store> Mall<S> {
         if cart.items.iter().any(|i| i.quantity > MAX_LINE_QUANTITY) {
             return Err(invalid("quantity", &format!("the line would exceed {MAX_LINE_QUANTITY} units")));
         }
-        self.store.apply(vec![Write::PutCart(cart.clone())]).await?;
+        self.commit(Actor::Buyer(user), vec![Write::PutCart(cart.clone())]).await?;
         Ok(cart)
     }
 
@@ -64,7 +65,7 @@ impl<S: Store> Mall<S> {
         {
             return Err(MallError::not_found("cart_item", sku));
         }
-        self.store.apply(vec![Write::PutCart(cart.clone())]).await?;
+        self.commit(Actor::Buyer(user), vec![Write::PutCart(cart.clone())]).await?;
         Ok(cart)
     }
 
@@ -74,7 +75,7 @@ impl<S: Store> Mall<S> {
     /// [`MallError::Storage`].
     pub async fn clear_cart(&self, user: UserId) -> Result<Cart, MallError> {
         let cart = Cart { user, items: Vec::new() };
-        self.store.apply(vec![Write::PutCart(cart.clone())]).await?;
+        self.commit(Actor::Buyer(user), vec![Write::PutCart(cart.clone())]).await?;
         Ok(cart)
     }
 }

@@ -5,6 +5,7 @@ use crate::catalog::{Category, CategoryTree, Merchant, Product, ProductStatus, S
 use crate::engine::Mall;
 use crate::error::{MallError, non_empty};
 use crate::ids::SkuId;
+use crate::order::Actor;
 use crate::storage::{Store, Write};
 
 impl<S: Store> Mall<S> {
@@ -17,7 +18,7 @@ impl<S: Store> Mall<S> {
         all.retain(|c| c.id != category.id);
         all.push(category.clone());
         CategoryTree::new(&all)?;
-        Ok(self.store.apply(vec![Write::PutCategory(category)]).await?)
+        self.commit(Actor::System, vec![Write::PutCategory(category)]).await
     }
 
     /// Saves a merchant.
@@ -26,7 +27,7 @@ impl<S: Store> Mall<S> {
     /// [`MallError::InvalidInput`] for an empty name.
     pub async fn save_merchant(&self, merchant: Merchant) -> Result<(), MallError> {
         non_empty("merchant.name", &merchant.name)?;
-        Ok(self.store.apply(vec![Write::PutMerchant(merchant)]).await?)
+        self.commit(Actor::System, vec![Write::PutMerchant(merchant)]).await
     }
 
     /// Saves a product.
@@ -42,7 +43,7 @@ impl<S: Store> Mall<S> {
         if !self.store.categories().await?.iter().any(|c| c.id == product.category) {
             return Err(MallError::not_found("category", product.category));
         }
-        Ok(self.store.apply(vec![Write::PutProduct(product)]).await?)
+        self.commit(Actor::System, vec![Write::PutProduct(product)]).await
     }
 
     /// Saves a SKU with its stock.
@@ -55,7 +56,7 @@ impl<S: Store> Mall<S> {
             return Err(MallError::not_found("product", sku.product));
         }
         sku.validate()?;
-        Ok(self.store.apply(vec![Write::PutSku(sku)]).await?)
+        self.commit(Actor::System, vec![Write::PutSku(sku)]).await
     }
 
     pub(crate) async fn sellable(&self, sku: SkuId) -> Result<(Sku, Product), MallError> {

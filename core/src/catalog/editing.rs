@@ -165,7 +165,7 @@ impl<S: Store> Mall<S> {
             sku.validate()?;
             writes.push(Write::PutSku(sku));
         }
-        self.store().apply(writes).await?;
+        self.commit(actor, writes).await?;
         self.product_detail(product.id).await
     }
 
@@ -189,7 +189,7 @@ impl<S: Store> Mall<S> {
             self.check_category(category).await?;
             product.category = category;
         }
-        self.store().apply(vec![Write::PutProduct(product)]).await?;
+        self.commit(actor, vec![Write::PutProduct(product)]).await?;
         self.product_detail(id).await
     }
 
@@ -207,7 +207,7 @@ impl<S: Store> Mall<S> {
     ) -> Result<ProductDetail, MallError> {
         let mut product = self.editable_product(actor, id).await?;
         product.status = status;
-        self.store().apply(vec![Write::PutProduct(product)]).await?;
+        self.commit(actor, vec![Write::PutProduct(product)]).await?;
         self.product_detail(id).await
     }
 
@@ -220,7 +220,7 @@ impl<S: Store> Mall<S> {
         check_stock("stock", new.stock)?;
         let sku = new.into_sku(SkuId(self.next_id()), product);
         sku.validate()?;
-        self.store().apply(vec![Write::PutSku(sku.clone())]).await?;
+        self.commit(actor, vec![Write::PutSku(sku.clone())]).await?;
         Ok(sku)
     }
 
@@ -245,7 +245,7 @@ impl<S: Store> Mall<S> {
             sku.weight_grams = v;
         }
         sku.validate()?;
-        self.store().apply(vec![Write::PutSku(sku)]).await?;
+        self.commit(actor, vec![Write::PutSku(sku)]).await?;
         self.stored_sku(id).await
     }
 
@@ -270,7 +270,7 @@ impl<S: Store> Mall<S> {
             return Err(invalid("reason", "must not be empty"));
         }
         let movement = if change > 0 { StockMove::Receive } else { StockMove::WriteOff };
-        self.store().apply(vec![Write::MoveStock { sku: id, movement, quantity: units }]).await?;
+        self.commit(actor, vec![Write::MoveStock { sku: id, movement, quantity: units }]).await?;
         self.stored_sku(id).await
     }
 }

@@ -288,7 +288,7 @@ impl<S: Store> Mall<S> {
             cart.items.retain(|i| !i.selected);
             writes.push(Write::PutCart(cart));
         }
-        self.store.apply(writes).await?;
+        self.commit(Actor::Buyer(user), writes).await?;
         Ok(Checkout { id: checkout, orders, quote: q })
     }
 }

@@ -4,6 +4,7 @@ use crate::coupon::{CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus
 use crate::engine::Mall;
 use crate::error::{MallError, invalid, non_empty};
 use crate::ids::{CouponTemplateId, UserCouponId, UserId};
+use crate::order::Actor;
 use crate::storage::{Store, Write};
 
 impl<S: Store> Mall<S> {
@@ -35,7 +36,7 @@ impl<S: Store> Mall<S> {
             let message = format!("{limit} is below the {} coupons already issued", stored.issued);
             return Err(invalid("template.total_limit", &message));
         }
-        Ok(self.store.apply(vec![Write::PutTemplate(template)]).await?)
+        self.commit(Actor::System, vec![Write::PutTemplate(template)]).await
     }
 
     /// Enables or disables a template.
@@ -47,7 +48,7 @@ impl<S: Store> Mall<S> {
         template: CouponTemplateId,
         status: TemplateStatus,
     ) -> Result<(), MallError> {
-        Ok(self.store.apply(vec![Write::SetTemplateStatus { template, status }]).await?)
+        self.commit(Actor::System, vec![Write::SetTemplateStatus { template, status }]).await
     }
 
     /// Claims a coupon from a template (seed 004 §5.2). The store enforces
@@ -76,7 +77,7 @@ impl<S: Store> Mall<S> {
             checkout: None,
             used_at: None,
         };
-        self.store.apply(vec![Write::IssueCoupon(coupon.clone())]).await?;
+        self.commit(Actor::Buyer(user), vec![Write::IssueCoupon(coupon.clone())]).await?;
         Ok(coupon)
     }
 
@@ -97,6 +98,6 @@ impl<S: Store> Mall<S> {
             checkout: None,
             at: self.now(),
         };
-        Ok(self.store.apply(vec![write]).await?)
+        self.commit(Actor::System, vec![write]).await
     }
 }

@@ -144,7 +144,7 @@ impl<S: Store> Mall<S> {
             }
         }
         writes.push(Write::UpdateOrder(order.clone()));
-        self.store.apply(writes).await?;
+        self.commit(actor, writes).await?;
         order.version += 1;
         Ok(order)
     }
@@ -173,7 +173,7 @@ impl<S: Store> Mall<S> {
         order.ended_at = Some(now);
         let mut writes = self.release_unpaid(&order).await?;
         writes.push(Write::UpdateOrder(order));
-        Ok(self.store.apply(writes).await?)
+        self.commit(Actor::System, writes).await
     }
 
     /// Ships an order (merchant or admin) with a carrier and tracking number.
@@ -196,7 +196,7 @@ impl<S: Store> Mall<S> {
                 order.shipment =
                     Some(Shipment { carrier: carrier.to_owned(), tracking_no: tracking_no.to_owned(), at: now });
                 order.auto_confirm_at = Some(now + Duration::days(self.policy.auto_confirm_days));
-                self.store.apply(vec![Write::UpdateOrder(order.clone())]).await?;
+                self.commit(actor, vec![Write::UpdateOrder(order.clone())]).await?;
                 order.version += 1;
                 Ok(order)
             }
@@ -265,7 +265,7 @@ impl<S: Store> Mall<S> {
             ));
         }
         writes.push(Write::UpdateOrder(order));
-        self.store.apply(writes).await?;
+        self.commit(actor, writes).await?;
         Ok(earned)
     }
 }

@@ -78,7 +78,7 @@ impl<S: Store> Mall<S> {
             refunds: Vec::new(),
             version: 0,
         };
-        self.store.apply(vec![Write::InsertPayment(payment.clone())]).await?;
+        self.commit(Actor::Buyer(user), vec![Write::InsertPayment(payment.clone())]).await?;
         match self.provider.start(&payment).await? {
             PaymentStart::Succeeded { provider_txn } => {
                 self.confirm_payment(&payment.number, &provider_txn, amount).await
@@ -169,7 +169,7 @@ impl<S: Store> Mall<S> {
             writes.push(Write::UpdateOrder(order));
         }
         writes.push(Write::UpdatePayment(payment.clone()));
-        self.store.apply(writes).await?;
+        self.commit(Actor::System, writes).await?;
         payment.version += 1;
         Ok(payment)
     }

@@ -4,6 +4,7 @@ use crate::engine::Mall;
 use crate::error::check_text;
 use crate::error::{MallError, invalid};
 use crate::ids::{LedgerEntryId, UserId};
+use crate::order::Actor;
 use crate::points::{PointsAction, PointsSource, Tier};
 use crate::storage::{Store, Write};
 
@@ -18,7 +19,7 @@ impl<S: Store> Mall<S> {
     /// `min_points` or a member discount above 1.
     pub async fn save_tier(&self, tier: Tier) -> Result<(), MallError> {
         tier.validate().map_err(|(field, message)| invalid(&format!("tier.{field}"), message))?;
-        Ok(self.store.apply(vec![Write::PutTier(tier)]).await?)
+        self.commit(Actor::System, vec![Write::PutTier(tier)]).await
     }
 
     /// An admin adds (positive) or removes (negative) points (seed 004 admin
@@ -37,7 +38,7 @@ impl<S: Store> Mall<S> {
         let entry =
             self.ledger_entry(user, PointsSource::AdminAdjustment, PointsAction::Adjust, reference, points, remark);
         let id = entry.id;
-        self.store.apply(vec![Write::Points(entry)]).await?;
+        self.commit(Actor::System, vec![Write::Points(entry)]).await?;
         Ok(id)
     }
 }
