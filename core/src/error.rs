@@ -388,3 +388,31 @@ impl From<KeywordTooLong> for MallError {
         invalid("keyword", &format!("must be at most {} characters", crate::catalog::search::MAX_KEYWORD_CHARS))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_limits_count_characters_after_trimming_and_name_the_field() {
+        assert!(check_text("reason", "不想要了", 1, MAX_NOTE_CHARS).is_ok());
+        assert!(check_text("remark", &"字".repeat(200), 0, MAX_NOTE_CHARS).is_ok());
+        let long = check_text("remark", &"字".repeat(201), 0, MAX_NOTE_CHARS).unwrap_err();
+        assert_eq!(long, invalid("remark", "must be at most 200 characters"));
+        let blank = check_text("tracking_no", "  ", 1, MAX_TRACKING_CHARS).unwrap_err();
+        assert_eq!(blank, invalid("tracking_no", "must be 1-64 characters"));
+        assert!(check_text("tracking_no", &format!(" {} ", "S".repeat(64)), 1, MAX_TRACKING_CHARS).is_ok());
+    }
+
+    #[test]
+    fn classes_follow_the_kind_of_refusal() {
+        assert_eq!(invalid("x", "bad").class(), ErrorClass::InvalidInput);
+        assert_eq!(MallError::not_found("order", 1).class(), ErrorClass::NotFound);
+        assert_eq!(MallError::Unauthenticated.class(), ErrorClass::Unauthenticated);
+        assert_eq!(MallError::Storage("down".into()).class(), ErrorClass::Unavailable);
+        let stock = MallError::InsufficientStock { sku: crate::ids::SkuId(1), requested: 2, available: 1 };
+        assert_eq!(stock.class(), ErrorClass::Conflict);
+        assert_eq!(MallError::Quote(QuoteError::EmptyCart).class(), ErrorClass::InvalidInput);
+    }
+}

@@ -194,6 +194,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_subtree_holds_the_category_and_every_descendant() {
+        let c = |id, parent: Option<u64>| Category {
+            id: CategoryId(id),
+            parent: parent.map(CategoryId),
+            name: String::new(),
+            sort: 0,
+        };
+        let tree =
+            CategoryTree::new(&[c(1, None), c(2, Some(1)), c(3, Some(2)), c(4, None), c(5, Some(1))]).expect("tree");
+        assert_eq!(tree.subtree(CategoryId(1)), [1, 2, 3, 5].map(CategoryId).to_vec());
+        assert_eq!(tree.subtree(CategoryId(3)), vec![CategoryId(3)]);
+        assert_eq!(tree.subtree(CategoryId(99)), vec![CategoryId(99)]);
+    }
+
+    #[test]
     fn category_paths_and_cycles() {
         let c = |id, parent: Option<u64>| Category {
             id: CategoryId(id),

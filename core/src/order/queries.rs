@@ -49,3 +49,24 @@ impl<S: Store> Mall<S> {
         Ok(self.store.customer_stats(users).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_actor_sees_its_own_rows() {
+        let (mut user, mut merchant) = (Some(UserId(2)), None);
+        scope(Actor::Buyer(UserId(1)), &mut user, &mut merchant).expect("buyer");
+        assert_eq!((user, merchant), (Some(UserId(1)), None));
+        let (mut user, mut merchant) = (None, None);
+        scope(Actor::Merchant(MerchantId(3)), &mut user, &mut merchant).expect("staff");
+        assert_eq!(merchant, Some(MerchantId(3)));
+        let mut other = Some(MerchantId(4));
+        let refused = scope(Actor::Merchant(MerchantId(3)), &mut None, &mut other);
+        assert!(matches!(refused, Err(MallError::Forbidden { .. })));
+        let mut any = Some(MerchantId(4));
+        scope(Actor::Admin(UserId(9)), &mut None, &mut any).expect("admin");
+        assert_eq!(any, Some(MerchantId(4)));
+    }
+}

@@ -115,13 +115,8 @@ impl<S: Store> Mall<S> {
                 templates.insert(t.id, t);
             }
         }
-        let mut out = Vec::with_capacity(coupons.items.len());
-        let (total, total_capped, has_more) = (coupons.total, coupons.total_capped, coupons.has_more);
-        for coupon in coupons.items {
-            let template = templates[&coupon.template].clone();
-            out.push(HeldCoupon { coupon, template });
-        }
-        Ok(Page { items: out, total, total_capped, page: page.page(), page_size: page.page_size(), has_more })
+        // Every template was read above (or the call failed), so the index holds.
+        Ok(coupons.map(|coupon| HeldCoupon { template: templates[&coupon.template].clone(), coupon }))
     }
 
     /// Checks one of the buyer's coupons against an eligible amount (scope is
