@@ -12,7 +12,7 @@ use mallkit_core::ids::{AfterSaleId, MerchantId, OrderId, UserId};
 use mallkit_core::page::{Page, PageRequest};
 use mallkit_core::storage::{AfterSalesStore, GuardFailure, StoreError};
 
-use crate::{MemoryStore, NewestKey, Postings, Staged, missing};
+use crate::{MemoryStore, NewestKey, Postings, Staged};
 
 fn newest(a: &AfterSale) -> NewestKey<AfterSaleId> {
     (Reverse(a.created_at), Reverse(a.id))
@@ -87,22 +87,12 @@ pub(crate) struct AfterSaleBatch {
 impl AfterSaleBatch {
     /// Guard: the id is not taken.
     pub(crate) fn insert(&mut self, base: &AfterSales, a: AfterSale) -> Result<(), GuardFailure> {
-        if self.cases.exists(&base.cases, a.id) {
-            return Err(GuardFailure::AlreadyExists { entity: "after_sale", id: a.id.0 });
-        }
-        self.cases.put(a.id, a);
-        Ok(())
+        self.cases.insert_new(&base.cases, "after_sale", (a.id, a.id.0), a)
     }
 
     /// Guard: the stored version equals the case's; bumps it.
-    pub(crate) fn update(&mut self, base: &AfterSales, mut a: AfterSale) -> Result<(), GuardFailure> {
-        let stored = self.cases.get(&base.cases, a.id).ok_or(missing("after_sale", a.id.0))?;
-        if stored.version != a.version {
-            return Err(GuardFailure::VersionConflict { entity: "after_sale", id: a.id.0 });
-        }
-        a.version += 1;
-        *stored = a;
-        Ok(())
+    pub(crate) fn update(&mut self, base: &AfterSales, a: AfterSale) -> Result<(), GuardFailure> {
+        self.cases.replace_versioned(&base.cases, "after_sale", (a.id, a.id.0), a)
     }
 
     pub(crate) fn commit(self, state: &mut AfterSales) {

@@ -98,6 +98,68 @@ impl<K: Ord + Hash + Copy, V: Clone> Staged<K, V> {
     pub(crate) fn commit(self, base: &mut BTreeMap<K, V>) {
         base.extend(self.0);
     }
+
+    /// Stages a new row. Guard: `key` is taken neither in the batch nor in
+    /// `base` ([`GuardFailure::AlreadyExists`] naming `entity` and `id`).
+    pub(crate) fn insert_new(
+        &mut self,
+        base: &BTreeMap<K, V>,
+        entity: &'static str,
+        (key, id): (K, u64),
+        value: V,
+    ) -> Result<(), GuardFailure> {
+        if self.exists(base, key) {
+            return Err(GuardFailure::AlreadyExists { entity, id });
+        }
+        self.put(key, value);
+        Ok(())
+    }
+}
+
+/// A row replaced only while its stored version equals the writer's
+/// (orders, payments, after-sales cases: optimistic concurrency).
+pub(crate) trait Versioned {
+    /// The version, bumped by every accepted replacement.
+    fn version_mut(&mut self) -> &mut u64;
+}
+
+impl<K: Ord + Hash + Copy, V: Clone + Versioned> Staged<K, V> {
+    /// Stages `value` over the stored row and bumps its version. Guards:
+    /// the row exists ([`GuardFailure::NotFound`]) and its version equals
+    /// `value`'s ([`GuardFailure::VersionConflict`]), naming `entity` and `id`.
+    pub(crate) fn replace_versioned(
+        &mut self,
+        base: &BTreeMap<K, V>,
+        entity: &'static str,
+        (key, id): (K, u64),
+        mut value: V,
+    ) -> Result<(), GuardFailure> {
+        let stored = self.get(base, key).ok_or(missing(entity, id))?;
+        if *stored.version_mut() != *value.version_mut() {
+            return Err(GuardFailure::VersionConflict { entity, id });
+        }
+        *value.version_mut() += 1;
+        *stored = value;
+        Ok(())
+    }
+}
+
+impl Versioned for mallkit_core::order::Order {
+    fn version_mut(&mut self) -> &mut u64 {
+        &mut self.version
+    }
+}
+
+impl Versioned for mallkit_core::payment::Payment {
+    fn version_mut(&mut self) -> &mut u64 {
+        &mut self.version
+    }
+}
+
+impl Versioned for mallkit_core::after_sales::AfterSale {
+    fn version_mut(&mut self) -> &mut u64 {
+        &mut self.version
+    }
 }
 
 /// A fast hasher for maps keyed by the stores' own `u64` ids (the Fx

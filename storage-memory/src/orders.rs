@@ -14,7 +14,7 @@ use mallkit_core::order::{CustomerStats, Order, OrderFilter, OrderStatus};
 use mallkit_core::page::{Page, PageRequest};
 use mallkit_core::storage::{GuardFailure, OrderStore, StoreError};
 
-use crate::{MemoryStore, NewestKey, Postings, Staged, missing};
+use crate::{MemoryStore, NewestKey, Postings, Staged};
 
 fn newest(o: &Order) -> NewestKey<OrderId> {
     (Reverse(o.created_at), Reverse(o.id))
@@ -86,22 +86,12 @@ pub(crate) struct OrderBatch {
 impl OrderBatch {
     /// Guard: the id is not taken.
     pub(crate) fn insert(&mut self, base: &Orders, o: Order) -> Result<(), GuardFailure> {
-        if self.orders.exists(&base.orders, o.id) {
-            return Err(GuardFailure::AlreadyExists { entity: "order", id: o.id.0 });
-        }
-        self.orders.put(o.id, o);
-        Ok(())
+        self.orders.insert_new(&base.orders, "order", (o.id, o.id.0), o)
     }
 
     /// Guard: the stored version equals the order's; bumps it.
-    pub(crate) fn update(&mut self, base: &Orders, mut o: Order) -> Result<(), GuardFailure> {
-        let stored = self.orders.get(&base.orders, o.id).ok_or(missing("order", o.id.0))?;
-        if stored.version != o.version {
-            return Err(GuardFailure::VersionConflict { entity: "order", id: o.id.0 });
-        }
-        o.version += 1;
-        *stored = o;
-        Ok(())
+    pub(crate) fn update(&mut self, base: &Orders, o: Order) -> Result<(), GuardFailure> {
+        self.orders.replace_versioned(&base.orders, "order", (o.id, o.id.0), o)
     }
 
     pub(crate) fn commit(self, state: &mut Orders) {

@@ -7,7 +7,7 @@ use mallkit_core::ids::PaymentId;
 use mallkit_core::payment::Payment;
 use mallkit_core::storage::{GuardFailure, PaymentStore, StoreError};
 
-use crate::{MemoryStore, Staged, missing};
+use crate::{MemoryStore, Staged};
 
 /// The payments, with the index of their numbers.
 #[derive(Debug, Default)]
@@ -25,22 +25,15 @@ pub(crate) struct PaymentBatch {
 impl PaymentBatch {
     /// Guard: neither the id nor the number is taken.
     pub(crate) fn insert(&mut self, base: &Payments, p: Payment) -> Result<(), GuardFailure> {
-        if self.payments.exists(&base.payments, p.id) || base.numbers.contains_key(&p.number) {
+        if base.numbers.contains_key(&p.number) {
             return Err(GuardFailure::AlreadyExists { entity: "payment", id: p.id.0 });
         }
-        self.payments.put(p.id, p);
-        Ok(())
+        self.payments.insert_new(&base.payments, "payment", (p.id, p.id.0), p)
     }
 
     /// Guard: the stored version equals the payment's; bumps it.
-    pub(crate) fn update(&mut self, base: &Payments, mut p: Payment) -> Result<(), GuardFailure> {
-        let stored = self.payments.get(&base.payments, p.id).ok_or(missing("payment", p.id.0))?;
-        if stored.version != p.version {
-            return Err(GuardFailure::VersionConflict { entity: "payment", id: p.id.0 });
-        }
-        p.version += 1;
-        *stored = p;
-        Ok(())
+    pub(crate) fn update(&mut self, base: &Payments, p: Payment) -> Result<(), GuardFailure> {
+        self.payments.replace_versioned(&base.payments, "payment", (p.id, p.id.0), p)
     }
 
     pub(crate) fn commit(self, state: &mut Payments) {
