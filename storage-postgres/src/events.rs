@@ -1,33 +1,57 @@
-//! The domain event log (migration 0012): appended by
-//! `Write::AppendEvent` in the batch's transaction, read in write order.
+//! The domain event log (migration 0012): a batch's `Write::AppendEvent`s
+//! go in with one statement at the end of its transaction, read in write order.
 
 use async_trait::async_trait;
 use mallkit_core::event::{Aggregate, DomainEvent};
 use mallkit_core::page::{Page, PageRequest};
-use mallkit_core::storage::{EventStore, StoreError};
+use mallkit_core::storage::{EventStore, StoreError, Write};
 use sqlx::postgres::PgRow;
 
 use crate::PgStore;
 use crate::codec::{actor_of, actor_parts, backend, from_json, get, i64_of, id_of, json, name, parse};
 use crate::writes::{Stop, Tx};
 
-/// Inserts one event.
-pub(crate) async fn append(tx: &mut Tx, e: &DomainEvent) -> Result<(), Stop> {
-    let (actor_type, actor_id) = actor_parts(e.actor);
-    let payload = json(&e.event)?;
-    let kind = payload.get("type").and_then(|t| t.as_str()).unwrap_or_default().to_owned();
+/// Inserts every event of a batch in one statement, in batch order (so
+/// `seq` follows it), after the batch's other writes.
+pub(crate) async fn append_all(tx: &mut Tx, writes: &[Write]) -> Result<(), Stop> {
+    let events: Vec<&DomainEvent> =
+        writes.iter().filter_map(|w| if let Write::AppendEvent(e) = w { Some(e) } else { None }).collect();
+    if events.is_empty() {
+        return Ok(());
+    }
+    let n = events.len();
+    let (mut ids, mut ats, mut actor_types, mut actor_ids) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut aggregates, mut aggregate_ids, mut kinds, mut payloads) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for e in events {
+        let (actor_type, actor_id) = actor_parts(e.actor);
+        let payload = json(&e.event)?;
+        ids.push(i64_of(e.id));
+        ats.push(e.at);
+        actor_types.push(actor_type);
+        actor_ids.push(actor_id);
+        aggregates.push(name(&e.aggregate)?);
+        aggregate_ids.push(i64_of(e.aggregate_id));
+        kinds.push(payload.get("type").and_then(|t| t.as_str()).unwrap_or_default().to_owned());
+        payloads.push(payload.to_string());
+    }
     sqlx::query(
         "INSERT INTO domain_events (id, at, actor_type, actor_id, aggregate, aggregate_id, kind, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         SELECT e.id, e.at, e.actor_type, e.actor_id, e.aggregate, e.aggregate_id, e.kind, e.payload::JSONB
+         FROM UNNEST($1::BIGINT[], $2::TIMESTAMPTZ[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::BIGINT[],
+                     $7::TEXT[], $8::TEXT[]) WITH ORDINALITY
+              AS e (id, at, actor_type, actor_id, aggregate, aggregate_id, kind, payload, n)
+         ORDER BY e.n",
     )
-    .bind(i64_of(e.id))
-    .bind(e.at)
-    .bind(actor_type)
-    .bind(actor_id)
-    .bind(name(&e.aggregate)?)
-    .bind(i64_of(e.aggregate_id))
-    .bind(kind)
-    .bind(payload)
+    .bind(ids)
+    .bind(ats)
+    .bind(actor_types)
+    .bind(actor_ids)
+    .bind(aggregates)
+    .bind(aggregate_ids)
+    .bind(kinds)
+    .bind(payloads)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -254,7 +254,11 @@ impl PgStore {
                 return Err(stop);
             }
         }
-        if let Err(stop) = finish(&mut tx, &touched).await {
+        let finished = match finish(&mut tx, &touched).await {
+            Ok(()) => events::append_all(&mut tx, writes).await,
+            err => err,
+        };
+        if let Err(stop) = finished {
             let _ = tx.rollback().await;
             return Err(stop);
         }

@@ -292,7 +292,8 @@ pub(crate) async fn apply_one(tx: &mut Tx, write: &Write, touched: &mut Touched)
         Write::UpdatePayment(p) => write_payment(tx, p, false).await?,
         Write::InsertAfterSale(a) => write_after_sale(tx, a, true).await?,
         Write::UpdateAfterSale(a) => write_after_sale(tx, a, false).await?,
-        Write::AppendEvent(e) => crate::events::append(tx, e).await?,
+        // Appended together at the end of the batch (events::append_all).
+        Write::AppendEvent(_) => {}
     }
     Ok(())
 }
