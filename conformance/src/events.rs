@@ -9,6 +9,7 @@ use mallkit_core::checkout::{CheckoutItems, CheckoutRequest};
 use mallkit_core::clock::{ManualClock, SequentialIds};
 use mallkit_core::event::{Aggregate, Event};
 use mallkit_core::ids::{CategoryId, MerchantId, ProductId, SkuId, UserId};
+use mallkit_core::inventory::StockError;
 use mallkit_core::inventory::StockMove;
 use mallkit_core::order::{Actor, OrderStatus};
 use mallkit_core::page::PageRequest;
@@ -56,7 +57,7 @@ pub async fn events_commit_with_their_batch_and_read_by_aggregate<S: Store + Clo
     let all = store.events(None, PageRequest::new(Some(1), Some(100)).expect("page")).await.expect("events");
     // A refused command appends nothing.
     let refused = mall.checkout(buyer, &ask(2)).await;
-    assert!(matches!(refused, Err(MallError::InsufficientStock { .. })), "{refused:?}");
+    assert!(matches!(refused, Err(MallError::Stock(StockError::Insufficient { .. }))), "{refused:?}");
     let again = store.events(None, PageRequest::new(Some(1), Some(100)).expect("page")).await.expect("events");
     assert_eq!(again, all);
     assert!(!all.has_more && all.total == all.items.len() as u64);

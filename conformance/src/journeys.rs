@@ -12,6 +12,7 @@ use mallkit_core::clock::{ManualClock, SequentialIds};
 use mallkit_core::coupon::{CouponKind, CouponScope, CouponTemplate, TemplateStatus, Validity};
 use mallkit_core::ids::{CategoryId, CouponTemplateId, MerchantId, ProductId, SkuId, UserId};
 use mallkit_core::order::{Actor, OrderStatus};
+use mallkit_core::payment::PaymentError;
 use mallkit_core::payment::{PaymentChannel, SimulatedProvider};
 use mallkit_core::pricing::{CouponChoice, PointsChoice};
 use mallkit_core::storage::Store;
@@ -157,7 +158,7 @@ pub async fn unpaid_order_closes_after_timeout_and_gives_everything_back<S: Stor
     let again = w.mall.preview(BUYER, &ten_units()).await.expect("preview");
     assert_eq!(again.applied_coupons, vec![coupon.id]);
     let late = w.mall.pay(BUYER, &[order.id], PaymentChannel::Simulated).await;
-    assert!(matches!(late, Err(MallError::OrderNotPayable { .. })), "{late:?}");
+    assert!(matches!(late, Err(MallError::Payment(PaymentError::OrderNotPayable { .. }))), "{late:?}");
 }
 
 async fn add_sku<S: Store>(w: &World<S>, merchant: MerchantId, product: u64, sku: u64, price: &str, stock: u32) {

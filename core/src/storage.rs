@@ -23,14 +23,18 @@ use chrono::{DateTime, Utc};
 use crate::after_sales::AfterSale;
 use crate::cart::Cart;
 use crate::catalog::{Category, Merchant, Product, Sku};
+use crate::coupon::CouponError;
 use crate::coupon::{ClaimRefused, CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus};
 use crate::error::MallError;
 use crate::event::DomainEvent;
+use crate::identity::IdentityError;
 use crate::ids::{CheckoutId, CouponTemplateId, SkuId, UserCouponId, UserId};
+use crate::inventory::StockError;
 use crate::inventory::StockMove;
 use crate::inventory::StockShort;
 use crate::order::Order;
 use crate::payment::Payment;
+use crate::points::PointsError;
 use crate::points::PointsShort;
 use crate::points::{LedgerEntry, PointsAction, PointsSource, Tier};
 
@@ -380,15 +384,21 @@ impl From<StoreError> for MallError {
             StoreError::Backend(m) => MallError::Storage(m),
             StoreError::Guard(g) => match g {
                 G::InsufficientStock { sku, requested, available } => {
-                    MallError::InsufficientStock { sku, requested, available }
+                    MallError::Stock(StockError::Insufficient { sku, requested, available })
                 }
-                G::InsufficientPoints { needed, balance, .. } => MallError::InsufficientPoints { needed, balance },
-                G::CouponStatusChanged { coupon, actual, .. } => MallError::CouponUnavailable { coupon, actual },
-                G::TemplateExhausted { template, limit } => MallError::CouponSoldOut { template, limit },
-                G::ClaimLimitReached { template, user, limit } => MallError::CouponClaimLimit { template, user, limit },
-                G::TemplateDisabled(t) => MallError::CouponNotClaimable(t),
+                G::InsufficientPoints { needed, balance, .. } => {
+                    MallError::Points(PointsError::Insufficient { needed, balance })
+                }
+                G::CouponStatusChanged { coupon, actual, .. } => {
+                    MallError::Coupon(CouponError::Unavailable { coupon, actual })
+                }
+                G::TemplateExhausted { template, limit } => MallError::Coupon(CouponError::SoldOut { template, limit }),
+                G::ClaimLimitReached { template, user, limit } => {
+                    MallError::Coupon(CouponError::ClaimLimit { template, user, limit })
+                }
+                G::TemplateDisabled(t) => MallError::Coupon(CouponError::NotClaimable(t)),
                 G::NotFound { entity, id } => MallError::not_found(entity, id),
-                G::Taken { field } => MallError::LoginTaken { field },
+                G::Taken { field } => MallError::Identity(IdentityError::LoginTaken { field }),
                 G::VersionConflict { entity, id } | G::AlreadyExists { entity, id } => {
                     MallError::Conflict { entity, id }
                 }

@@ -18,6 +18,7 @@ use mallkit_core::coupon::{
     CouponKind, CouponScope, CouponTemplate, StackLayer, TemplateStatus, UserCouponStatus, Validity,
 };
 use mallkit_core::ids::{CategoryId, CouponTemplateId, MerchantId, OrderId, PaymentId, ProductId, SkuId, UserId};
+use mallkit_core::inventory::StockError;
 use mallkit_core::order::{Actor, Order, OrderStatus};
 use mallkit_core::payment::{PaymentChannel, SimulatedProvider};
 use mallkit_core::points::{PointsAction, Tier};
@@ -422,7 +423,7 @@ async fn run(w: &World, cmd: &Cmd) -> Result<bool, MallError> {
             match (&preview, &checkout) {
                 (Ok(p), Ok(c)) => assert_eq!(p, &c.quote, "preview and checkout disagree"),
                 (Err(p), Err(c)) => assert_eq!(p.kind(), c.kind(), "preview and checkout refuse differently"),
-                (Ok(_), Err(MallError::InsufficientStock { .. })) => {}
+                (Ok(_), Err(MallError::Stock(StockError::Insufficient { .. }))) => {}
                 (p, c) => panic!("preview {p:?} but checkout {c:?}"),
             }
             checkout.map(|_| true)

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{Duration, TimeZone, Utc};
 use mallkit_core::MallError;
 use mallkit_core::clock::{ManualClock, SequentialIds};
+use mallkit_core::identity::IdentityError;
 use mallkit_core::identity::{Accounts, Credentials, IdentityPolicy, IdentityProvider, Registration, SmsSender};
 use mallkit_storage_memory::MemoryStore;
 
@@ -107,7 +108,7 @@ async fn a_code_allows_five_guesses_and_five_sends_a_day() {
     }
     w.clock.advance(Duration::seconds(61));
     match w.accounts.send_reset_code(phone).await {
-        Err(MallError::CodeSentTooOften { retry_after_seconds }) => {
+        Err(MallError::Identity(IdentityError::CodeSentTooOften { retry_after_seconds })) => {
             assert_eq!(retry_after_seconds, 24 * 3600 - 5 * 61, "until the window that opened at the first send ends");
         }
         other => panic!("expected too many sends, got {other:?}"),
@@ -150,7 +151,9 @@ async fn five_wrong_passwords_lock_the_login_for_the_window() {
         w.clock.advance(Duration::seconds(10));
     }
     match w.accounts.login("alice", "pass1234").await {
-        Err(MallError::TooManyAttempts { retry_after_seconds }) => assert_eq!(retry_after_seconds, 900 - 50),
+        Err(MallError::Identity(IdentityError::TooManyAttempts { retry_after_seconds })) => {
+            assert_eq!(retry_after_seconds, 900 - 50)
+        }
         other => panic!("expected a lock-out, got {other:?}"),
     }
     // Unknown logins are counted and locked the same way.

@@ -10,8 +10,6 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use mallkit_core::catalog::CatalogError;
-use mallkit_core::coupon::TemplateError;
 use mallkit_core::{ErrorClass, MallError};
 use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
@@ -190,20 +188,7 @@ impl ApiError {
     fn field(&self) -> Option<String> {
         match self {
             ApiError::Decode { field, .. } => Some(field.clone()),
-            ApiError::Domain(MallError::InvalidInput { field, .. }) => Some(field.clone()),
-            ApiError::Domain(MallError::LoginTaken { field }) => Some((*field).to_owned()),
-            ApiError::Domain(MallError::Catalog(CatalogError::NegativePrice { field, .. })) => {
-                Some((*field).to_owned())
-            }
-            ApiError::Domain(MallError::Template(t)) => Some(
-                match t {
-                    TemplateError::RateOutOfRange { .. } => "rate",
-                    TemplateError::NotPositive { field, .. } => field,
-                    TemplateError::EmptyWindow(_) => "validity",
-                    TemplateError::ZeroPerUserLimit(_) => "per_user_limit",
-                }
-                .to_owned(),
-            ),
+            ApiError::Domain(e) => e.field().map(str::to_owned),
             ApiError::TooLarge { .. } => Some("body".to_owned()),
             _ => None,
         }
@@ -224,59 +209,20 @@ impl ApiError {
         }
     }
 
-    /// The message in Chinese.
+    /// The message in Chinese, with the field at fault in brackets.
     fn message_zh(&self) -> String {
         let field = self.field().map(|f| format!("（{f}）")).unwrap_or_default();
-        let text = match self.kind() {
-            "invalid_input" | "invalid_quantity" | "invalid_points" | "duplicate_line" => "请求参数错误",
-            "invalid_catalog" => "商品数据不合法",
-            "invalid_coupon_template" => "优惠券模板不合法",
-            "empty_cart" => "没有可结算的商品",
-            "payload_too_large" => "请求体过大",
-            "route_not_found" => "接口不存在",
-            "method_not_allowed" => "请求方法不被允许",
-            "not_found" => "资源不存在",
-            "unauthenticated" => "未登录或登录已过期",
-            "invalid_credentials" => "账号或密码错误",
-            "user_frozen" => "账号已被冻结",
-            "forbidden" => "无权限执行此操作",
-            "already_registered" => "该账号已被注册",
-            "verification_code_invalid" => "验证码错误或已过期",
-            "too_many_requests" => "操作过于频繁，请稍后再试",
-            "product_off_sale" => "商品已下架",
-            "insufficient_stock" => "库存不足",
-            "insufficient_points" => "积分不足",
-            "points_exceed_cap" => "积分抵扣超过上限",
-            "coupon_not_found" => "优惠券不存在",
-            "coupon_expired" => "优惠券已过期",
-            "coupon_not_yet_valid" => "优惠券未到使用时间",
-            "coupon_below_threshold" => "未达到优惠券使用门槛",
-            "coupon_out_of_scope" => "优惠券不适用于所选商品",
-            "coupon_disabled" => "优惠券已停用",
-            "coupon_unavailable" => "优惠券不可用",
-            "coupons_do_not_stack" => "优惠券不可叠加使用",
-            "coupon_sold_out" => "优惠券已领完",
-            "coupon_claim_limit" => "已达到领取上限",
-            "coupon_not_claimable" => "优惠券当前不可领取",
-            "illegal_order_transition" => "订单状态不允许此操作",
-            "illegal_after_sale_step" => "售后状态不允许此操作",
-            "after_sale_not_allowed" => "该订单不可申请此类售后",
-            "after_sale_window_closed" => "已超过售后期限",
-            "after_sale_in_progress" => "该订单有进行中的售后",
-            "after_sale_quantity_exceeded" => "售后数量超过可申请数量",
-            "refund_exceeds_refundable" => "退款金额超过可退金额",
-            "order_not_payable" => "订单不可支付",
-            "payment_amount_mismatch" => "支付金额不一致",
-            "payment_already_confirmed" => "支付已确认",
-            "payment_provider_error" => "支付服务暂不可用",
-            "conflict" => "数据已被修改，请重试",
-            "idempotency_key_reused" => "幂等键已用于不同的请求",
-            "idempotency_key_in_progress" => "相同幂等键的请求正在处理",
-            "bad_signature" => "签名校验失败",
-            "request_timeout" => "请求超时",
-            "internal_error" => "服务器内部错误",
-            "storage_error" => "服务暂不可用",
-            _ => "请求失败",
+        let text = match self {
+            ApiError::Domain(e) => e.message_zh(),
+            ApiError::Decode { .. } => "请求参数错误",
+            ApiError::TooLarge { .. } => "请求体过大",
+            ApiError::NoRoute => "接口不存在",
+            ApiError::MethodNotAllowed => "请求方法不被允许",
+            ApiError::IdempotencyKeyReused => "幂等键已用于不同的请求",
+            ApiError::IdempotencyInProgress => "相同幂等键的请求正在处理",
+            ApiError::BadSignature => "签名校验失败",
+            ApiError::Timeout => "请求超时",
+            ApiError::Internal => "服务器内部错误",
         };
         format!("{text}{field}")
     }

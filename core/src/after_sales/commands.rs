@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 
+use crate::after_sales::AfterSaleError;
 use crate::after_sales::refund;
 use crate::after_sales::{
     self, AfterSale, AfterSaleAction, AfterSaleKind, AfterSaleLine, AfterSaleLog, AfterSaleStatus,
@@ -36,11 +37,11 @@ impl<S: Store> Mall<S> {
     /// is computed now and shown on the case.
     ///
     /// # Errors
-    /// [`MallError::AfterSaleNotAllowed`] (unpaid; return or exchange before
-    /// shipping), [`MallError::AfterSaleWindowClosed`],
+    /// [`AfterSaleError::NotAllowed`] (unpaid; return or exchange before
+    /// shipping), [`AfterSaleError::WindowClosed`],
     /// [`MallError::InvalidInput`] (no lines, zero units, unknown or repeated
-    /// line), [`MallError::AfterSaleQuantityExceeded`],
-    /// [`MallError::RefundExceedsRefundable`].
+    /// line), [`AfterSaleError::QuantityExceeded`],
+    /// [`AfterSaleError::RefundExceedsRefundable`].
     pub async fn apply_after_sale(
         &self,
         user: UserId,
@@ -70,12 +71,16 @@ impl<S: Store> Mall<S> {
             }
         };
         if !allowed {
-            return Err(MallError::AfterSaleNotAllowed { order: order.id, status: order.status, kind });
+            return Err(MallError::AfterSale(AfterSaleError::NotAllowed {
+                order: order.id,
+                status: order.status,
+                kind,
+            }));
         }
         if let Some(done) = order.completed_at {
             let closed_at = done + Duration::days(self.policy.after_sales_days);
             if now > closed_at {
-                return Err(MallError::AfterSaleWindowClosed { order: order.id, closed_at });
+                return Err(MallError::AfterSale(AfterSaleError::WindowClosed { order: order.id, closed_at }));
             }
         }
         if request.is_empty() {
@@ -95,17 +100,21 @@ impl<S: Store> Mall<S> {
             }
             let left = line.quantity - line.after_sales_quantity;
             if r.quantity > left {
-                return Err(MallError::AfterSaleQuantityExceeded {
+                return Err(MallError::AfterSale(AfterSaleError::QuantityExceeded {
                     line_no: r.line_no,
                     requested: r.quantity,
                     available: left,
-                });
+                }));
             }
             let amount = if kind.refunds() {
                 let max = after_sales::refundable(line, r.quantity, rounding);
                 match r.amount {
                     Some(a) if a > max => {
-                        return Err(MallError::RefundExceedsRefundable { line_no: r.line_no, requested: a, max });
+                        return Err(MallError::AfterSale(AfterSaleError::RefundExceedsRefundable {
+                            line_no: r.line_no,
+                            requested: a,
+                            max,
+                        }));
                     }
                     Some(a) if a.is_negative() || (a.is_zero() && !max.is_zero()) => {
                         return Err(invalid(&format!("lines[{i}].amount"), "must be positive"));
@@ -185,7 +194,7 @@ impl<S: Store> Mall<S> {
     ///
     /// # Errors
     /// [`MallError::NotFound`] (also for the wrong party),
-    /// [`MallError::IllegalAfterSaleStep`].
+    /// [`AfterSaleError::IllegalStep`].
     pub async fn after_sale_step(
         &self,
         actor: Actor,
@@ -263,12 +272,9 @@ impl<S: Store> Mall<S> {
         action: AfterSaleAction,
         note: &str,
     ) -> Result<(), MallError> {
-        let to = after_sales::next_status(case.kind, case.status, action).ok_or(MallError::IllegalAfterSaleStep {
-            case: case.id,
-            kind: case.kind,
-            from: case.status,
-            action,
-        })?;
+        let to = after_sales::next_status(case.kind, case.status, action).ok_or(MallError::AfterSale(
+            AfterSaleError::IllegalStep { case: case.id, kind: case.kind, from: case.status, action },
+        ))?;
         case.status = to;
         case.logs.push(AfterSaleLog { action, operator: actor, status: to, at: self.now(), note: note.to_owned() });
         Ok(())
@@ -281,8 +287,8 @@ impl<S: Store> Mall<S> {
     /// ships, and closes the order once every line is fully refunded.
     ///
     /// # Errors
-    /// [`MallError::NotFound`], [`MallError::IllegalAfterSaleStep`],
-    /// [`MallError::Provider`].
+    /// [`MallError::NotFound`], [`AfterSaleError::IllegalStep`],
+    /// [`PaymentError::Provider`](crate::payment::PaymentError::Provider).
     pub async fn refund_after_sale(&self, actor: Actor, id: AfterSaleId) -> Result<AfterSale, MallError> {
         retrying!(self.try_refund(actor, id).await)
     }

@@ -10,9 +10,12 @@ use crate::money::{Money, Rounding, allocate};
 use crate::order::{Actor, Order, OrderLine};
 
 pub mod commands;
+pub mod error;
 pub mod queries;
 pub mod refund;
 pub mod store;
+
+pub use error::AfterSaleError;
 
 pub use commands::AfterSaleRequestLine;
 

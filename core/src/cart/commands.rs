@@ -13,7 +13,7 @@ impl<S: Store> Mall<S> {
     /// # Errors
     /// [`MallError::InvalidInput`] on `quantity` for zero units or a line
     /// above [`MAX_LINE_QUANTITY`], [`MallError::NotFound`],
-    /// [`MallError::ProductOffSale`].
+    /// [`CatalogError::OffSale`](crate::catalog::CatalogError::OffSale).
     pub async fn add_to_cart(&self, user: UserId, sku: SkuId, quantity: u32) -> Result<Cart, MallError> {
         check_quantity("quantity", quantity)?;
         self.sellable(sku).await?;
@@ -42,7 +42,7 @@ impl<S: Store> Mall<S> {
     ///
     /// # Errors
     /// [`MallError::NotFound`] for an unknown SKU, or when ticking a SKU that
-    /// is not (or no longer) in the cart; [`MallError::ProductOffSale`];
+    /// is not (or no longer) in the cart; [`CatalogError::OffSale`](crate::catalog::CatalogError::OffSale);
     /// [`MallError::InvalidInput`] on `quantity` above [`MAX_LINE_QUANTITY`].
     pub async fn update_cart_item(
         &self,

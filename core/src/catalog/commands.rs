@@ -1,6 +1,7 @@
 //! Catalog set-up commands (admin, demo loaders): categories, merchants,
 //! products and SKUs, each checked before it is written.
 
+use crate::catalog::CatalogError;
 use crate::catalog::{Category, CategoryTree, Merchant, Product, ProductStatus, Sku};
 use crate::engine::Mall;
 use crate::error::{MallError, non_empty};
@@ -63,7 +64,7 @@ impl<S: Store> Mall<S> {
         let s = self.store.sku(sku).await?.ok_or_else(|| MallError::not_found("sku", sku))?;
         let p = self.store.product(s.product).await?.ok_or_else(|| MallError::not_found("product", s.product))?;
         if p.status != ProductStatus::OnSale {
-            return Err(MallError::ProductOffSale(p.id));
+            return Err(MallError::Catalog(CatalogError::OffSale(p.id)));
         }
         Ok((s, p))
     }

@@ -255,7 +255,7 @@ impl<S: Store> Mall<S> {
     /// # Errors
     /// [`MallError::InvalidInput`] on `change` for zero or more than
     /// [`MAX_STOCK_ADJUSTMENT`] units, and on `reason` when empty;
-    /// [`MallError::InsufficientStock`] when removing more than is available;
+    /// [`StockError::Insufficient`](crate::inventory::StockError::Insufficient) when removing more than is available;
     /// [`MallError::NotFound`], [`MallError::Forbidden`].
     pub async fn adjust_stock(&self, actor: Actor, id: SkuId, change: i64, reason: &str) -> Result<Sku, MallError> {
         self.editable_sku(actor, id).await?;

@@ -10,11 +10,13 @@ use crate::money::Money;
 
 pub mod commands;
 pub mod editing;
+pub mod error;
 pub mod search;
 pub mod store;
 
 pub use crate::inventory::{Stock, StockMove};
 
+pub use error::CatalogError;
 pub use search::{Keyword, ProductFilter, ProductSort, ProductSummary, search_tokens, summarize};
 
 /// A node of the category tree; `parent` is `None` for a root.
@@ -107,25 +109,6 @@ impl Sku {
         }
         Ok(())
     }
-}
-
-/// Why a catalog entry cannot be saved.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CatalogError {
-    /// A category's parent chain loops back to itself.
-    #[error("category {0} would become its own ancestor")]
-    CategoryCycle(CategoryId),
-    /// A reference to a category that does not exist.
-    #[error("category {0} does not exist")]
-    UnknownCategory(CategoryId),
-    /// A price below zero.
-    #[error("sku {sku}: {field} must not be negative")]
-    NegativePrice {
-        /// The SKU.
-        sku: SkuId,
-        /// `price` or `original_price`.
-        field: &'static str,
-    },
 }
 
 /// The category tree, indexed for ancestor lookups.

@@ -106,8 +106,8 @@ impl<S: Store> Mall<S> {
     /// merchant.
     ///
     /// # Errors
-    /// [`MallError::Quote`], [`MallError::InsufficientStock`],
-    /// [`MallError::InsufficientPoints`], [`MallError::CouponUnavailable`].
+    /// [`MallError::Quote`], [`StockError::Insufficient`](crate::inventory::StockError::Insufficient),
+    /// [`PointsError::Insufficient`](crate::points::PointsError::Insufficient), [`CouponError::Unavailable`](crate::coupon::CouponError::Unavailable).
     pub async fn checkout(&self, user: UserId, request: &CheckoutRequest) -> Result<Checkout, MallError> {
         self.checkout_to(user, request, None).await
     }

@@ -1,5 +1,6 @@
 //! Coupon commands (seed 004 §5): templates (admin), claims and voids.
 
+use crate::coupon::CouponError;
 use crate::coupon::{CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus, Validity};
 use crate::engine::Mall;
 use crate::error::{MallError, invalid, non_empty};
@@ -55,16 +56,16 @@ impl<S: Store> Mall<S> {
     /// the total and per-user limits, also under concurrent claims.
     ///
     /// # Errors
-    /// [`MallError::NotFound`], [`MallError::CouponNotClaimable`] (disabled
-    /// or window over), [`MallError::CouponSoldOut`],
-    /// [`MallError::CouponClaimLimit`].
+    /// [`MallError::NotFound`], [`CouponError::NotClaimable`] (disabled
+    /// or window over), [`CouponError::SoldOut`],
+    /// [`CouponError::ClaimLimit`].
     pub async fn claim_coupon(&self, user: UserId, template: CouponTemplateId) -> Result<UserCoupon, MallError> {
         let now = self.now();
         let t =
             self.store.template(template).await?.ok_or_else(|| MallError::not_found("coupon_template", template))?;
         let (valid_from, valid_to) = t.validity.window(now);
         if t.status == TemplateStatus::Disabled || matches!(t.validity, Validity::Window { .. }) && now > valid_to {
-            return Err(MallError::CouponNotClaimable(template));
+            return Err(MallError::Coupon(CouponError::NotClaimable(template)));
         }
         let coupon = UserCoupon {
             id: UserCouponId(self.ids.next_id()),
@@ -84,12 +85,12 @@ impl<S: Store> Mall<S> {
     /// Voids a coupon the user has not used (admin; seed 004 status 3 已作废).
     ///
     /// # Errors
-    /// [`MallError::NotFound`], [`MallError::CouponUnavailable`] when it is
+    /// [`MallError::NotFound`], [`CouponError::Unavailable`] when it is
     /// locked by a checkout, used or already void.
     pub async fn void_coupon(&self, coupon: UserCouponId) -> Result<(), MallError> {
         let c = self.store.user_coupon(coupon).await?.ok_or_else(|| MallError::not_found("user_coupon", coupon))?;
         if !matches!(c.status, UserCouponStatus::Unused | UserCouponStatus::Expired) {
-            return Err(MallError::CouponUnavailable { coupon, actual: c.status });
+            return Err(MallError::Coupon(CouponError::Unavailable { coupon, actual: c.status }));
         }
         let write = Write::SetCouponStatus {
             coupon,

@@ -9,8 +9,11 @@ use crate::ids::{CategoryId, CheckoutId, CouponTemplateId, MerchantId, ProductId
 use crate::money::{Money, Rate, Rounding};
 
 pub mod commands;
+pub mod error;
 pub mod queries;
 pub mod store;
+
+pub use error::{CouponError, TemplateError};
 
 /// What a coupon takes off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,33 +214,6 @@ pub struct CouponTemplate {
 
 fn one() -> u32 {
     1
-}
-
-/// Why a template cannot be saved.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TemplateError {
-    /// A percentage rate must be above 0 and at most 1.
-    #[error("template {template}: kind.rate {rate} must be in (0, 1]")]
-    RateOutOfRange {
-        /// Template.
-        template: CouponTemplateId,
-        /// The rate given.
-        rate: Rate,
-    },
-    /// An amount or threshold below zero, or a zero discount.
-    #[error("template {template}: {field} must be positive")]
-    NotPositive {
-        /// Template.
-        template: CouponTemplateId,
-        /// Field name.
-        field: &'static str,
-    },
-    /// A validity window that ends before it starts.
-    #[error("template {0}: validity.to is before validity.from")]
-    EmptyWindow(CouponTemplateId),
-    /// A per-user limit of zero.
-    #[error("template {0}: per_user_limit must be at least 1")]
-    ZeroPerUserLimit(CouponTemplateId),
 }
 
 /// Why a template refuses one more claim (DESIGN §4: claiming never

@@ -9,6 +9,7 @@ use chrono::Duration;
 use crate::clock::{Clock, IdGen};
 use crate::engine::MAX_RETRIES;
 use crate::error::{MallError, invalid};
+use crate::identity::IdentityError;
 use crate::identity::*;
 use crate::ids::{AddressId, MerchantId, SessionId, UserId};
 use crate::page::{Page, PageRequest};
@@ -29,7 +30,7 @@ pub struct Accounts<S> {
 
 fn taken(e: StoreError) -> MallError {
     match e {
-        StoreError::Guard(GuardFailure::Taken { field }) => MallError::LoginTaken { field },
+        StoreError::Guard(GuardFailure::Taken { field }) => MallError::Identity(IdentityError::LoginTaken { field }),
         other => other.into(),
     }
 }
@@ -56,7 +57,7 @@ impl<S: IdentityStore> Accounts<S> {
     /// Registers a customer.
     ///
     /// # Errors
-    /// [`MallError::InvalidInput`] naming a bad field; [`MallError::LoginTaken`]
+    /// [`MallError::InvalidInput`] naming a bad field; [`IdentityError::LoginTaken`]
     /// when the username, phone or e-mail belongs to another account.
     pub async fn register(&self, registration: Registration) -> Result<User, MallError> {
         self.create_user(registration, Role::Customer, None).await
@@ -127,13 +128,13 @@ impl<S: IdentityStore> Accounts<S> {
     /// Logs in by username, phone or e-mail and password.
     ///
     /// # Errors
-    /// [`MallError::InvalidCredentials`] for an unknown login or a wrong
+    /// [`IdentityError::InvalidCredentials`] for an unknown login or a wrong
     /// password (the same error, so logins cannot be probed);
-    /// [`MallError::TooManyAttempts`] after `login_max_failures` wrong
+    /// [`IdentityError::TooManyAttempts`] after `login_max_failures` wrong
     /// passwords for one account (by any of its logins) within
     /// `login_window_seconds` of the first (the right password too is
     /// refused until the window ends);
-    /// [`MallError::UserFrozen`] for a frozen account with the right password.
+    /// [`IdentityError::UserFrozen`] for a frozen account with the right password.
     pub async fn login(&self, login: &str, password: &str) -> Result<Tokens, MallError> {
         let login = login.trim();
         let now = self.clock.now();
@@ -147,7 +148,9 @@ impl<S: IdentityStore> Accounts<S> {
             && now < f.window_started_at + window
         {
             let wait = f.window_started_at + window - now;
-            return Err(MallError::TooManyAttempts { retry_after_seconds: wait.num_seconds().max(1) });
+            return Err(MallError::Identity(IdentityError::TooManyAttempts {
+                retry_after_seconds: wait.num_seconds().max(1),
+            }));
         }
         // An unknown login (or one without a password) still costs one
         // password check, so the answer time does not tell accounts apart.
@@ -159,11 +162,11 @@ impl<S: IdentityStore> Accounts<S> {
         let Some(user) = user.filter(|u| matches && !u.password_hash.is_empty()) else {
             // Counted for unknown logins too, so the lock-out does not tell them apart.
             self.store.record_login_failure(&key, now, now - window).await?;
-            return Err(MallError::InvalidCredentials);
+            return Err(MallError::Identity(IdentityError::InvalidCredentials));
         };
         self.store.clear_login_failures(&key).await?;
         if user.status == UserStatus::Frozen {
-            return Err(MallError::UserFrozen(user.id));
+            return Err(MallError::Identity(IdentityError::UserFrozen(user.id)));
         }
         self.start_session(user).await
     }
@@ -171,10 +174,10 @@ impl<S: IdentityStore> Accounts<S> {
     /// Logs in with a WeChat-style code, creating a customer account on first use.
     ///
     /// # Errors
-    /// [`MallError::InvalidCredentials`] when the provider refuses the code;
-    /// [`MallError::UserFrozen`] for a frozen account.
+    /// [`IdentityError::InvalidCredentials`] when the provider refuses the code;
+    /// [`IdentityError::UserFrozen`] for a frozen account.
     pub async fn wechat_login(&self, code: &str) -> Result<Tokens, MallError> {
-        let openid = self.provider.open_id(code).ok_or(MallError::InvalidCredentials)?;
+        let openid = self.provider.open_id(code).ok_or(MallError::Identity(IdentityError::InvalidCredentials))?;
         let user = match self.store.user_by_wechat(&openid).await? {
             Some(user) => user,
             None => {
@@ -197,15 +200,17 @@ impl<S: IdentityStore> Accounts<S> {
                 match self.store.insert_user(user.clone()).await {
                     Ok(()) => user,
                     // A concurrent first login with the same code won the insert.
-                    Err(StoreError::Guard(GuardFailure::Taken { .. })) => {
-                        self.store.user_by_wechat(&openid).await?.ok_or(MallError::InvalidCredentials)?
-                    }
+                    Err(StoreError::Guard(GuardFailure::Taken { .. })) => self
+                        .store
+                        .user_by_wechat(&openid)
+                        .await?
+                        .ok_or(MallError::Identity(IdentityError::InvalidCredentials))?,
                     Err(e) => return Err(e.into()),
                 }
             }
         };
         if user.status == UserStatus::Frozen {
-            return Err(MallError::UserFrozen(user.id));
+            return Err(MallError::Identity(IdentityError::UserFrozen(user.id)));
         }
         self.start_session(user).await
     }
@@ -214,7 +219,7 @@ impl<S: IdentityStore> Accounts<S> {
     ///
     /// # Errors
     /// [`MallError::Unauthenticated`] for an unknown, expired or revoked
-    /// token; [`MallError::UserFrozen`] when the account was frozen.
+    /// token; [`IdentityError::UserFrozen`] when the account was frozen.
     pub async fn authenticate(&self, access_token: &str) -> Result<(User, SessionId), MallError> {
         let digest = self.credentials.digest(access_token);
         let session = self.store.session_by_access(&digest).await?.ok_or(MallError::Unauthenticated)?;
@@ -223,7 +228,7 @@ impl<S: IdentityStore> Accounts<S> {
         }
         let user = self.store.user(session.user).await?.ok_or(MallError::Unauthenticated)?;
         if user.status == UserStatus::Frozen {
-            return Err(MallError::UserFrozen(user.id));
+            return Err(MallError::Identity(IdentityError::UserFrozen(user.id)));
         }
         Ok((user, session.id))
     }
@@ -233,7 +238,7 @@ impl<S: IdentityStore> Accounts<S> {
     ///
     /// # Errors
     /// [`MallError::Unauthenticated`] for an unknown, used, expired or revoked
-    /// refresh token; [`MallError::UserFrozen`].
+    /// refresh token; [`IdentityError::UserFrozen`].
     pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, MallError> {
         let digest = self.credentials.digest(refresh_token);
         let session = self.store.session_by_refresh(&digest).await?.ok_or(MallError::Unauthenticated)?;
@@ -246,7 +251,7 @@ impl<S: IdentityStore> Accounts<S> {
         }
         let user = self.store.user(session.user).await?.ok_or(MallError::Unauthenticated)?;
         if user.status == UserStatus::Frozen {
-            return Err(MallError::UserFrozen(user.id));
+            return Err(MallError::Identity(IdentityError::UserFrozen(user.id)));
         }
         self.start_session(user).await
     }
@@ -287,7 +292,7 @@ impl<S: IdentityStore> Accounts<S> {
     /// Changes profile fields.
     ///
     /// # Errors
-    /// [`MallError::InvalidInput`] naming a bad field; [`MallError::LoginTaken`].
+    /// [`MallError::InvalidInput`] naming a bad field; [`IdentityError::LoginTaken`].
     pub async fn update_profile(&self, id: UserId, update: ProfileUpdate) -> Result<User, MallError> {
         if let Some(nickname) = &update.nickname {
             validate_text("nickname", nickname, 32)?;
@@ -324,12 +329,12 @@ impl<S: IdentityStore> Accounts<S> {
     /// user is revoked, so the client logs in again.
     ///
     /// # Errors
-    /// [`MallError::InvalidCredentials`] for a wrong old password;
+    /// [`IdentityError::InvalidCredentials`] for a wrong old password;
     /// [`MallError::InvalidInput`] naming `new_password`.
     pub async fn change_password(&self, id: UserId, old: &str, new: &str) -> Result<(), MallError> {
         let user = self.user(id).await?;
         if user.password_hash.is_empty() || !self.credentials.verify_password(old, &user.password_hash) {
-            return Err(MallError::InvalidCredentials);
+            return Err(MallError::Identity(IdentityError::InvalidCredentials));
         }
         validate_password("new_password", new)?;
         let hash = self.credentials.hash_password(new);
@@ -343,7 +348,7 @@ impl<S: IdentityStore> Accounts<S> {
     ///
     /// # Errors
     /// [`MallError::InvalidInput`] naming `phone`;
-    /// [`MallError::CodeSentTooOften`] within the resend interval or past
+    /// [`IdentityError::CodeSentTooOften`] within the resend interval or past
     /// `code_max_sends_per_day` codes in 24 hours.
     pub async fn send_reset_code(&self, phone: &str) -> Result<(), MallError> {
         validate_phone("phone", phone)?;
@@ -354,13 +359,17 @@ impl<S: IdentityStore> Accounts<S> {
             && now < p.sent_at + Duration::seconds(self.policy.code_resend_seconds)
         {
             let wait = p.sent_at + Duration::seconds(self.policy.code_resend_seconds) - now;
-            return Err(MallError::CodeSentTooOften { retry_after_seconds: wait.num_seconds().max(1) });
+            return Err(MallError::Identity(IdentityError::CodeSentTooOften {
+                retry_after_seconds: wait.num_seconds().max(1),
+            }));
         }
         let (window_started_at, sends_in_window) = match &previous {
             Some(p) if now < p.window_started_at + day => {
                 if p.sends_in_window >= self.policy.code_max_sends_per_day {
                     let wait = p.window_started_at + day - now;
-                    return Err(MallError::CodeSentTooOften { retry_after_seconds: wait.num_seconds().max(1) });
+                    return Err(MallError::Identity(IdentityError::CodeSentTooOften {
+                        retry_after_seconds: wait.num_seconds().max(1),
+                    }));
                 }
                 (p.window_started_at, p.sends_in_window + 1)
             }
@@ -391,7 +400,7 @@ impl<S: IdentityStore> Accounts<S> {
     /// the code is used up and every session revoked.
     ///
     /// # Errors
-    /// [`MallError::VerificationCodeInvalid`] for a wrong, expired or burnt
+    /// [`IdentityError::VerificationCodeInvalid`] for a wrong, expired or burnt
     /// code (a code is burnt after `code_max_attempts` guesses or one use);
     /// [`MallError::InvalidInput`] naming `phone` or `new_password`.
     pub async fn reset_password(&self, phone: &str, code: &str, new: &str) -> Result<(), MallError> {
@@ -402,14 +411,18 @@ impl<S: IdentityStore> Accounts<S> {
         // cannot get past the limit.
         let max = self.policy.code_max_attempts;
         let Some(record) = self.store.use_code_attempt(phone, max).await? else {
-            return Err(MallError::VerificationCodeInvalid);
+            return Err(MallError::Identity(IdentityError::VerificationCodeInvalid));
         };
         if record.expires_at <= now || record.digest != self.credentials.digest(code) {
-            return Err(MallError::VerificationCodeInvalid);
+            return Err(MallError::Identity(IdentityError::VerificationCodeInvalid));
         }
         // Burn the code: a second use fails.
         self.store.put_verification_code(VerificationCode { attempts: max, ..record }).await?;
-        let user = self.store.user_by_login(phone).await?.ok_or(MallError::VerificationCodeInvalid)?;
+        let user = self
+            .store
+            .user_by_login(phone)
+            .await?
+            .ok_or(MallError::Identity(IdentityError::VerificationCodeInvalid))?;
         let hash = self.credentials.hash_password(new);
         self.update_user(user.id, |u| u.password_hash = hash.clone()).await?;
         self.store.revoke_sessions_of(user.id).await?;

@@ -16,7 +16,10 @@ use crate::error::{MallError, invalid};
 use crate::ids::{AddressId, MerchantId, SessionId, UserId};
 
 pub mod accounts;
+pub mod error;
 pub mod store;
+
+pub use error::IdentityError;
 
 pub use accounts::Accounts;
 

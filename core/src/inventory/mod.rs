@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::SkuId;
 
+pub mod error;
+
+pub use error::StockError;
+
 /// A move refused because its source bucket holds fewer units than moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("sku {sku}: {requested} requested, {available} available")]

@@ -4,6 +4,7 @@
 
 use chrono::Duration;
 
+use crate::after_sales::AfterSaleError;
 use crate::coupon::UserCouponStatus;
 use crate::engine::{Mall, retrying};
 use crate::error::MallError;
@@ -11,6 +12,7 @@ use crate::error::{MAX_NOTE_CHARS, MAX_TRACKING_CHARS, check_text};
 use crate::ids::{OrderId, UserId};
 use crate::inventory::StockMove;
 use crate::money::Money;
+use crate::order::OrderError;
 use crate::order::{Actor, Order, OrderCommand, OrderStatus, Shipment};
 use crate::points::{PointsAction, PointsSource, tier_for};
 use crate::storage::{Store, Write};
@@ -82,8 +84,8 @@ impl<S: Store> Mall<S> {
     /// provider, restocks and returns the points.
     ///
     /// # Errors
-    /// [`MallError::NotFound`], [`MallError::IllegalTransition`] once shipped,
-    /// [`MallError::Provider`].
+    /// [`MallError::NotFound`], [`OrderError::IllegalTransition`] once shipped,
+    /// [`PaymentError::Provider`](crate::payment::PaymentError::Provider).
     pub async fn cancel_order(&self, actor: Actor, id: OrderId, reason: &str) -> Result<Order, MallError> {
         check_text("reason", reason, 0, MAX_NOTE_CHARS)?;
         retrying!(self.try_cancel(actor, id, reason).await)
@@ -103,7 +105,7 @@ impl<S: Store> Mall<S> {
             writes.extend(self.release_unpaid(&order).await?);
         } else {
             if order.lines.iter().any(|l| l.after_sales_quantity > l.refunded_quantity) {
-                return Err(MallError::AfterSaleInProgress { order: id });
+                return Err(MallError::AfterSale(AfterSaleError::InProgress { order: id }));
             }
             let payment_id = order.payment.ok_or_else(|| MallError::not_found("payment of order", id))?;
             let mut payment =
@@ -159,7 +161,7 @@ impl<S: Store> Mall<S> {
         for id in self.store.orders_due(OrderStatus::PendingPayment, self.now()).await? {
             match retrying!(self.try_close_unpaid(id).await) {
                 Ok(()) => closed.push(id),
-                Err(MallError::IllegalTransition(_)) => {}
+                Err(MallError::Order(OrderError::IllegalTransition(_))) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -181,7 +183,7 @@ impl<S: Store> Mall<S> {
     /// # Errors
     /// [`MallError::InvalidInput`] for empty carrier/tracking,
     /// [`MallError::NotFound`] (also for a buyer or another merchant),
-    /// [`MallError::IllegalTransition`].
+    /// [`OrderError::IllegalTransition`].
     pub async fn ship(&self, actor: Actor, id: OrderId, carrier: &str, tracking_no: &str) -> Result<Order, MallError> {
         check_text("carrier", carrier, 1, 32)?;
         check_text("tracking_no", tracking_no, 1, MAX_TRACKING_CHARS)?;
@@ -208,7 +210,7 @@ impl<S: Store> Mall<S> {
     /// earns points. Returns the points earned.
     ///
     /// # Errors
-    /// [`MallError::NotFound`], [`MallError::IllegalTransition`].
+    /// [`MallError::NotFound`], [`OrderError::IllegalTransition`].
     pub async fn confirm_receipt(&self, user: UserId, id: OrderId) -> Result<i64, MallError> {
         retrying!(self.try_complete(Actor::Buyer(user), id, OrderCommand::ConfirmReceipt).await)
     }
@@ -228,7 +230,7 @@ impl<S: Store> Mall<S> {
             }
             match retrying!(self.try_complete(Actor::System, id, OrderCommand::AutoConfirm).await) {
                 Ok(_) => done.push(id),
-                Err(MallError::IllegalTransition(_)) => {}
+                Err(MallError::Order(OrderError::IllegalTransition(_))) => {}
                 Err(e) => return Err(e),
             }
         }

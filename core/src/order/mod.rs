@@ -11,8 +11,11 @@ use crate::ids::{
 use crate::money::Money;
 
 pub mod commands;
+pub mod error;
 pub mod queries;
 pub mod store;
+
+pub use error::OrderError;
 
 /// Order status (seed 004 §6.3 codes 0–5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ use crate::ids::{OrderId, PaymentId, UserCouponId, UserId};
 use crate::inventory::StockMove;
 use crate::money::Money;
 use crate::order::{Actor, OrderCommand, OrderStatus};
+use crate::payment::PaymentError;
 use crate::payment::{Payment, PaymentChannel, PaymentStart, PaymentStatus};
 use crate::points::{PointsAction, PointsSource};
 use crate::storage::{Store, Write};
@@ -41,8 +42,8 @@ impl<S: Store> Mall<S> {
     ///
     /// # Errors
     /// [`MallError::InvalidInput`] for no orders or an order listed twice,
-    /// [`MallError::NotFound`], [`MallError::OrderNotPayable`],
-    /// [`MallError::Provider`].
+    /// [`MallError::NotFound`], [`PaymentError::OrderNotPayable`],
+    /// [`PaymentError::Provider`].
     pub async fn pay(&self, user: UserId, orders: &[OrderId], channel: PaymentChannel) -> Result<Payment, MallError> {
         if orders.is_empty() {
             return Err(invalid("orders", "name at least one order"));
@@ -56,7 +57,7 @@ impl<S: Store> Mall<S> {
         for id in orders {
             let o = self.order(Actor::Buyer(user), *id).await?;
             if o.status != OrderStatus::PendingPayment || o.pay_deadline < now {
-                return Err(MallError::OrderNotPayable { order: o.id, status: o.status });
+                return Err(MallError::Payment(PaymentError::OrderNotPayable { order: o.id, status: o.status }));
             }
             amount += o.payable;
             expires_at = expires_at.min(o.pay_deadline);
@@ -94,8 +95,8 @@ impl<S: Store> Mall<S> {
     /// automatically (DESIGN §7).
     ///
     /// # Errors
-    /// [`MallError::NotFound`], [`MallError::PaymentAmountMismatch`],
-    /// [`MallError::PaymentAlreadyConfirmed`] for another transaction.
+    /// [`MallError::NotFound`], [`PaymentError::AmountMismatch`],
+    /// [`PaymentError::AlreadyConfirmed`] for another transaction.
     pub async fn confirm_payment(&self, number: &str, provider_txn: &str, amount: Money) -> Result<Payment, MallError> {
         retrying!(self.try_confirm_payment(number, provider_txn, amount).await)
     }
@@ -112,14 +113,17 @@ impl<S: Store> Mall<S> {
             if existing == provider_txn {
                 return Ok(payment);
             }
-            return Err(MallError::PaymentAlreadyConfirmed { payment: payment.id, existing: existing.clone() });
+            return Err(MallError::Payment(PaymentError::AlreadyConfirmed {
+                payment: payment.id,
+                existing: existing.clone(),
+            }));
         }
         if amount != payment.amount {
-            return Err(MallError::PaymentAmountMismatch {
+            return Err(MallError::Payment(PaymentError::AmountMismatch {
                 payment: payment.id,
                 expected: payment.amount,
                 got: amount,
-            });
+            }));
         }
         let now = self.now();
         payment.status = PaymentStatus::Succeeded;

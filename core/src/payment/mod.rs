@@ -12,8 +12,11 @@ use crate::ids::{OrderId, PaymentId, UserId};
 use crate::money::Money;
 
 pub mod commands;
+pub mod error;
 pub mod queries;
 pub mod store;
+
+pub use error::PaymentError;
 
 /// Payment status (seed 004 §7.2 `pay_status` 0–4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

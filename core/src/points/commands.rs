@@ -28,7 +28,7 @@ impl<S: Store> Mall<S> {
     /// # Errors
     /// [`MallError::InvalidInput`] for zero points or more than
     /// [`MAX_POINTS_ADJUSTMENT`],
-    /// [`MallError::InsufficientPoints`] when removing more than the balance.
+    /// [`PointsError::Insufficient`](crate::points::PointsError::Insufficient) when removing more than the balance.
     pub async fn adjust_points(&self, user: UserId, points: i64, remark: &str) -> Result<LedgerEntryId, MallError> {
         check_text("remark", remark, 1, crate::error::MAX_NOTE_CHARS)?;
         if points == 0 || points.unsigned_abs() > MAX_POINTS_ADJUSTMENT {

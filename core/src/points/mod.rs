@@ -13,7 +13,10 @@ use crate::ids::{LedgerEntryId, UserId};
 use crate::money::{Money, Rate, Rounding};
 
 pub mod commands;
+pub mod error;
 pub mod queries;
+
+pub use error::PointsError;
 
 pub use queries::PointsOverview;
 pub mod store;

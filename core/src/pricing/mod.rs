@@ -20,6 +20,9 @@ use crate::money::{Money, Rate, Rounding, allocate_by, allocate_into};
 use crate::points::{PointsPolicy, Tier};
 
 mod best;
+pub mod error;
+
+pub use error::QuoteError;
 
 use best::{CouponTable, apply_coupon};
 
@@ -175,66 +178,6 @@ pub enum CouponRejection {
     Smaller {
         /// What it would take off alone, yuan.
         discount: Money,
-    },
-}
-
-/// Why a quote cannot be made. Each names the offending value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum QuoteError {
-    /// No lines.
-    #[error("the cart is empty")]
-    EmptyCart,
-    /// A line with zero units.
-    #[error("line for sku {0}: quantity must be at least 1")]
-    ZeroQuantity(SkuId),
-    /// Two lines for one SKU.
-    #[error("sku {0} appears on more than one line")]
-    DuplicateLine(SkuId),
-    /// A chosen coupon the buyer does not hold.
-    #[error("coupon {0} is not held by the buyer")]
-    UnknownCoupon(UserCouponId),
-    /// A chosen coupon that cannot be used on this cart.
-    #[error("coupon {coupon} cannot be used: {reason:?}")]
-    CouponNotApplicable {
-        /// Coupon.
-        coupon: UserCouponId,
-        /// Why.
-        reason: CouponRejection,
-    },
-    /// Two chosen coupons that cannot stack.
-    #[error("coupons {first} and {second} cannot be used together (one per layer; exclusive coupons stand alone)")]
-    CouponsDoNotStack {
-        /// First coupon.
-        first: UserCouponId,
-        /// Second coupon.
-        second: UserCouponId,
-    },
-    /// A negative number of points.
-    #[error("points must not be negative (got {0})")]
-    NegativePoints(i64),
-    /// More points than the balance.
-    #[error("{requested} points requested but the balance is {balance}")]
-    PointsExceedBalance {
-        /// Requested.
-        requested: i64,
-        /// Balance.
-        balance: i64,
-    },
-    /// More points than the redemption cap allows.
-    #[error("{requested} points requested but at most {max} may be used on this order")]
-    PointsExceedCap {
-        /// Requested.
-        requested: i64,
-        /// Cap in points.
-        max: i64,
-    },
-    /// Points that are not a whole number of fen.
-    #[error("{requested} points is not a multiple of {unit} (one fen)")]
-    PointsNotWholeUnit {
-        /// Requested.
-        requested: i64,
-        /// Points per fen.
-        unit: i64,
     },
 }
 
