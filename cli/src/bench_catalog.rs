@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use mallkit_core::Money;
 use mallkit_core::catalog::{Category, Merchant, Product, ProductStatus, Sku, Stock};
 use mallkit_core::ids::{CategoryId, MerchantId, ProductId, SkuId};
-use mallkit_core::storage::Write;
+use mallkit_core::storage::{CatalogWrite, Write};
 use mallkit_http::SharedStore;
 
 /// Brands of product names.
@@ -117,7 +117,12 @@ fn product(id: u64) -> (Product, [Sku; 3]) {
 fn fixed_rows() -> Vec<Write> {
     let mut writes = Vec::new();
     for ((id, sort), name) in (1u64..).zip(1i32..).zip(ROOTS) {
-        writes.push(Write::PutCategory(Category { id: CategoryId(id), parent: None, name: name.into(), sort }));
+        writes.push(Write::Catalog(CatalogWrite::PutCategory(Category {
+            id: CategoryId(id),
+            parent: None,
+            name: name.into(),
+            sort,
+        })));
     }
     for (i, name) in (0u64..).zip(CHILDREN) {
         let category = Category {
@@ -126,11 +131,14 @@ fn fixed_rows() -> Vec<Write> {
             name: name.into(),
             sort: i32::try_from(i % 4 + 1).unwrap_or(0),
         };
-        writes.push(Write::PutCategory(category));
+        writes.push(Write::Catalog(CatalogWrite::PutCategory(category)));
     }
     for m in 1..=MERCHANTS {
         let brand = BRANDS.get(usize::try_from((m - 1) % 6).unwrap_or(0)).copied().unwrap_or("");
-        writes.push(Write::PutMerchant(Merchant { id: MerchantId(m), name: format!("{brand}旗舰店{m}") }));
+        writes.push(Write::Catalog(CatalogWrite::PutMerchant(Merchant {
+            id: MerchantId(m),
+            name: format!("{brand}旗舰店{m}"),
+        })));
     }
     writes
 }
@@ -149,8 +157,8 @@ pub async fn load(store: &SharedStore, products: u64) -> Result<(), String> {
         let mut writes = Vec::with_capacity(usize::try_from(4 * (last - first + 1)).unwrap_or(0));
         for id in first..=last {
             let (product, skus) = product(id);
-            writes.push(Write::PutProduct(product));
-            writes.extend(skus.into_iter().map(Write::PutSku));
+            writes.push(Write::Catalog(CatalogWrite::PutProduct(product)));
+            writes.extend(skus.into_iter().map(|v| Write::Catalog(CatalogWrite::PutSku(v))));
         }
         store.apply(writes).await.map_err(fail)?;
         first = last + 1;

@@ -12,7 +12,9 @@ use mallkit_core::ids::{
 };
 use mallkit_core::money::Money;
 use mallkit_core::points::{LedgerEntry, PointsAction, PointsSource};
-use mallkit_core::storage::{GuardFailure, Store, StoreError, Write};
+use mallkit_core::storage::{
+    CartWrite, CatalogWrite, CouponWrite, GuardFailure, PointsWrite, StockWrite, Store, StoreError, Write,
+};
 
 fn m(s: &str) -> Money {
     s.parse().expect("money literal")
@@ -25,17 +27,22 @@ fn at() -> chrono::DateTime<Utc> {
 async fn catalog<S: Store>(store: &S) {
     store
         .apply(vec![
-            Write::PutCategory(Category { id: CategoryId(1), parent: None, name: "root".into(), sort: 0 }),
-            Write::PutMerchant(Merchant { id: MerchantId(1), name: "shop".into() }),
-            Write::PutProduct(Product {
+            Write::Catalog(CatalogWrite::PutCategory(Category {
+                id: CategoryId(1),
+                parent: None,
+                name: "root".into(),
+                sort: 0,
+            })),
+            Write::Catalog(CatalogWrite::PutMerchant(Merchant { id: MerchantId(1), name: "shop".into() })),
+            Write::Catalog(CatalogWrite::PutProduct(Product {
                 id: ProductId(1),
                 merchant: MerchantId(1),
                 category: CategoryId(1),
                 name: "p".into(),
                 status: ProductStatus::OnSale,
-            }),
-            Write::PutSku(sku(1, 5)),
-            Write::PutSku(sku(2, 5)),
+            })),
+            Write::Catalog(CatalogWrite::PutSku(sku(1, 5))),
+            Write::Catalog(CatalogWrite::PutSku(sku(2, 5))),
         ])
         .await
         .expect("catalog");
@@ -84,7 +91,7 @@ fn coupon(id: u64, user: u64, template: u64) -> UserCoupon {
 }
 
 fn points(id: u64, user: u64, action: PointsAction, reference: u64, n: i64) -> Write {
-    Write::Points(LedgerEntry {
+    Write::Points(PointsWrite::Post(LedgerEntry {
         id: LedgerEntryId(id),
         user: UserId(user),
         source: PointsSource::AdminAdjustment,
@@ -96,7 +103,7 @@ fn points(id: u64, user: u64, action: PointsAction, reference: u64, n: i64) -> W
         balance_after: 0,
         remark: "test".into(),
         at: at(),
-    })
+    }))
 }
 
 fn guard(r: Result<(), StoreError>) -> GuardFailure {
@@ -119,7 +126,7 @@ pub async fn catalog_round_trips<S: Store + 'static>(store: S) {
     assert_eq!(store.points_account(UserId(7)).await.expect("read").balance, 0);
     assert_eq!(store.cart(UserId(7)).await.expect("read").items, vec![]);
     let cart = Cart { user: UserId(7), items: vec![CartItem { sku: SkuId(1), quantity: 2, selected: true }] };
-    store.apply(vec![Write::PutCart(cart.clone())]).await.expect("cart");
+    store.apply(vec![Write::Cart(CartWrite::Put(cart.clone()))]).await.expect("cart");
     assert_eq!(store.cart(UserId(7)).await.expect("read"), cart);
 }
 
@@ -127,10 +134,15 @@ pub async fn catalog_round_trips<S: Store + 'static>(store: S) {
 pub async fn a_failed_guard_rolls_back_the_whole_batch<S: Store + 'static>(store: S) {
     catalog(&store).await;
     let batch = vec![
-        Write::MoveStock { sku: SkuId(1), movement: StockMove::Reserve, quantity: 2 },
-        Write::PutCategory(Category { id: CategoryId(2), parent: Some(CategoryId(1)), name: "c".into(), sort: 1 }),
+        Write::Stock(StockWrite::Move { sku: SkuId(1), movement: StockMove::Reserve, quantity: 2 }),
+        Write::Catalog(CatalogWrite::PutCategory(Category {
+            id: CategoryId(2),
+            parent: Some(CategoryId(1)),
+            name: "c".into(),
+            sort: 1,
+        })),
         points(1, 1, PointsAction::Adjust, 1, 100),
-        Write::MoveStock { sku: SkuId(2), movement: StockMove::Reserve, quantity: 6 },
+        Write::Stock(StockWrite::Move { sku: SkuId(2), movement: StockMove::Reserve, quantity: 6 }),
     ];
     let failure = guard(store.apply(batch).await);
     assert_eq!(failure, GuardFailure::InsufficientStock { sku: SkuId(2), requested: 6, available: 5 });
@@ -144,7 +156,7 @@ pub async fn a_failed_guard_rolls_back_the_whole_batch<S: Store + 'static>(store
 /// write off available units; re-saving a SKU keeps its stock.
 pub async fn stock_moves_are_guarded<S: Store + 'static>(store: S) {
     catalog(&store).await;
-    let mv = |movement, quantity| vec![Write::MoveStock { sku: SkuId(1), movement, quantity }];
+    let mv = |movement, quantity| vec![Write::Stock(StockWrite::Move { sku: SkuId(1), movement, quantity })];
     store.apply(mv(StockMove::Reserve, 5)).await.expect("reserve all");
     assert_eq!(
         guard(store.apply(mv(StockMove::Reserve, 1)).await),
@@ -157,7 +169,15 @@ pub async fn stock_moves_are_guarded<S: Store + 'static>(store: S) {
     let stock = store.sku(SkuId(1)).await.expect("read").map(|s| s.stock);
     assert_eq!(stock, Some(Stock { available: 3, reserved: 0, sold: 2 }));
     assert_eq!(
-        guard(store.apply(vec![Write::MoveStock { sku: SkuId(9), movement: StockMove::Reserve, quantity: 1 }]).await),
+        guard(
+            store
+                .apply(vec![Write::Stock(StockWrite::Move {
+                    sku: SkuId(9),
+                    movement: StockMove::Reserve,
+                    quantity: 1
+                })])
+                .await
+        ),
         GuardFailure::NotFound { entity: "sku", id: 9 }
     );
     // Stock adjustments: receive into available; write off only what is available.
@@ -172,7 +192,7 @@ pub async fn stock_moves_are_guarded<S: Store + 'static>(store: S) {
     store.apply(mv(StockMove::Reserve, 1)).await.expect("reserve");
     let mut edited = sku(1, 999);
     edited.price = m("88.00");
-    store.apply(vec![Write::PutSku(edited)]).await.expect("edit");
+    store.apply(vec![Write::Catalog(CatalogWrite::PutSku(edited))]).await.expect("edit");
     let stored = store.sku(SkuId(1)).await.expect("read").expect("sku");
     assert_eq!((stored.price, stored.stock), (m("88.00"), Stock { available: 3, reserved: 1, sold: 2 }));
 }
@@ -180,28 +200,31 @@ pub async fn stock_moves_are_guarded<S: Store + 'static>(store: S) {
 /// Claims respect the total, the per-user limit and the template status; a
 /// template's counters survive a re-save.
 pub async fn coupon_claims_respect_every_limit<S: Store + 'static>(store: S) {
-    store.apply(vec![Write::PutTemplate(template(1, Some(2), 1))]).await.expect("template");
-    store.apply(vec![Write::IssueCoupon(coupon(10, 1, 1))]).await.expect("first");
+    store.apply(vec![Write::Coupon(CouponWrite::PutTemplate(template(1, Some(2), 1)))]).await.expect("template");
+    store.apply(vec![Write::Coupon(CouponWrite::Issue(coupon(10, 1, 1)))]).await.expect("first");
     assert_eq!(
-        guard(store.apply(vec![Write::IssueCoupon(coupon(11, 1, 1))]).await),
+        guard(store.apply(vec![Write::Coupon(CouponWrite::Issue(coupon(11, 1, 1)))]).await),
         GuardFailure::ClaimLimitReached { template: CouponTemplateId(1), user: UserId(1), limit: 1 }
     );
-    store.apply(vec![Write::IssueCoupon(coupon(12, 2, 1))]).await.expect("second user");
+    store.apply(vec![Write::Coupon(CouponWrite::Issue(coupon(12, 2, 1)))]).await.expect("second user");
     assert_eq!(
-        guard(store.apply(vec![Write::IssueCoupon(coupon(13, 3, 1))]).await),
+        guard(store.apply(vec![Write::Coupon(CouponWrite::Issue(coupon(13, 3, 1)))]).await),
         GuardFailure::TemplateExhausted { template: CouponTemplateId(1), limit: 2 }
     );
     let mut edited = template(1, Some(3), 1);
     edited.title = "满100减12".into();
-    store.apply(vec![Write::PutTemplate(edited)]).await.expect("re-save");
+    store.apply(vec![Write::Coupon(CouponWrite::PutTemplate(edited))]).await.expect("re-save");
     let t = store.template(CouponTemplateId(1)).await.expect("read").expect("template");
     assert_eq!((t.title.as_str(), t.issued, t.total_limit), ("满100减12", 2, Some(3)));
     store
-        .apply(vec![Write::SetTemplateStatus { template: CouponTemplateId(1), status: TemplateStatus::Disabled }])
+        .apply(vec![Write::Coupon(CouponWrite::SetTemplateStatus {
+            template: CouponTemplateId(1),
+            status: TemplateStatus::Disabled,
+        })])
         .await
         .expect("disable");
     assert_eq!(
-        guard(store.apply(vec![Write::IssueCoupon(coupon(14, 3, 1))]).await),
+        guard(store.apply(vec![Write::Coupon(CouponWrite::Issue(coupon(14, 3, 1)))]).await),
         GuardFailure::TemplateDisabled(CouponTemplateId(1))
     );
     assert_eq!(store.user_coupons(UserId(1)).await.expect("read"), vec![coupon(10, 1, 1)]);
@@ -209,14 +232,16 @@ pub async fn coupon_claims_respect_every_limit<S: Store + 'static>(store: S) {
 
 /// A coupon moves only from the status the write expects; uses are counted.
 pub async fn coupon_status_moves_are_guarded<S: Store + 'static>(store: S) {
-    store.apply(vec![Write::PutTemplate(template(1, None, 5))]).await.expect("template");
-    store.apply(vec![Write::IssueCoupon(coupon(10, 1, 1))]).await.expect("claim");
-    let mv = |from, to| Write::SetCouponStatus {
-        coupon: UserCouponId(10),
-        from,
-        to,
-        checkout: Some(CheckoutId(5)),
-        at: at(),
+    store.apply(vec![Write::Coupon(CouponWrite::PutTemplate(template(1, None, 5)))]).await.expect("template");
+    store.apply(vec![Write::Coupon(CouponWrite::Issue(coupon(10, 1, 1)))]).await.expect("claim");
+    let mv = |from, to| {
+        Write::Coupon(CouponWrite::SetStatus {
+            coupon: UserCouponId(10),
+            from,
+            to,
+            checkout: Some(CheckoutId(5)),
+            at: at(),
+        })
     };
     store.apply(vec![mv(UserCouponStatus::Unused, UserCouponStatus::Locked)]).await.expect("lock");
     assert_eq!(
@@ -267,10 +292,13 @@ pub async fn points_ledger_applies_each_source_once<S: Store + 'static>(store: S
 
 /// Every claim of a template, whoever holds it, by id, and nothing else.
 pub async fn coupons_of_template_lists_every_claim<S: Store + 'static>(store: S) {
-    let templates = vec![Write::PutTemplate(template(1, None, 2)), Write::PutTemplate(template(2, None, 2))];
+    let templates = vec![
+        Write::Coupon(CouponWrite::PutTemplate(template(1, None, 2))),
+        Write::Coupon(CouponWrite::PutTemplate(template(2, None, 2))),
+    ];
     store.apply(templates).await.expect("templates");
     for c in [coupon(12, 2, 1), coupon(10, 1, 1), coupon(11, 1, 2)] {
-        store.apply(vec![Write::IssueCoupon(c)]).await.expect("claim");
+        store.apply(vec![Write::Coupon(CouponWrite::Issue(c))]).await.expect("claim");
     }
     assert_eq!(
         store.coupons_of_template(CouponTemplateId(1)).await.expect("read"),

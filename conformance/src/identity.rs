@@ -10,7 +10,8 @@ use mallkit_core::catalog::Merchant;
 use mallkit_core::identity::{Address, Role, Session, User, UserStatus, VerificationCode};
 use mallkit_core::ids::{AddressId, MerchantId, SessionId, UserId};
 use mallkit_core::storage::{
-    GuardFailure, IdempotencyClaim, IdempotencyStore, IdentityStore, Store, StoreError, StoredResponse, Write,
+    CatalogWrite, GuardFailure, IdempotencyClaim, IdempotencyStore, IdentityStore, Store, StoreError, StoredResponse,
+    Write,
 };
 
 fn at() -> DateTime<Utc> {
@@ -89,7 +90,10 @@ async fn two_users<S: IdentityStore>(store: &S) -> (User, User) {
 /// A user reads back field for field, by id, by each login and by WeChat;
 /// an insert starts at version 0 whatever the caller passed.
 pub async fn users_round_trip_by_id_and_every_login<S: Store + IdentityStore + 'static>(store: S) {
-    store.apply(vec![Write::PutMerchant(Merchant { id: MerchantId(5), name: "shop".into() })]).await.expect("shop");
+    store
+        .apply(vec![Write::Catalog(CatalogWrite::PutMerchant(Merchant { id: MerchantId(5), name: "shop".into() }))])
+        .await
+        .expect("shop");
     let (alice, bob) = two_users(&store).await;
     let staff = User { role: Role::Merchant, merchant: Some(MerchantId(5)), version: 9, ..user(3, "staff_1") };
     store.insert_user(staff.clone()).await.expect("staff");

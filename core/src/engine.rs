@@ -18,7 +18,7 @@ use crate::order::Actor;
 use crate::payment::PaymentProvider;
 use crate::points::{LedgerEntry, PointsAction, PointsSource};
 use crate::policy::Policy;
-use crate::storage::{Store, Write};
+use crate::storage::{PointsWrite, Store, Write};
 
 /// How many times a command re-runs after a version conflict.
 pub const MAX_RETRIES: u32 = 8;
@@ -118,7 +118,7 @@ impl<S: Store> Mall<S> {
         points: i64,
         remark: &str,
     ) -> Write {
-        Write::Points(self.ledger_entry(user, source, action, reference, points, remark))
+        Write::Points(PointsWrite::Post(self.ledger_entry(user, source, action, reference, points, remark)))
     }
 
     pub(crate) fn ledger_entry(
@@ -146,102 +146,28 @@ impl<S: Store> Mall<S> {
     }
 }
 
-/// The events a batch of writes makes, in write order: one per write, but
-/// none for the log itself. A stock move names the order of the batch whose
-/// lines hold its SKU.
+/// The events a batch of writes makes, in write order: one per write, each
+/// from its area's `event()`, but none for the log itself. A stock move
+/// names the order of the batch whose lines hold its SKU.
 pub fn events_of(writes: &[Write]) -> Vec<(Aggregate, u64, Event)> {
     let order_of = |sku| {
         writes.iter().find_map(|w| match w {
-            Write::InsertOrder(o) | Write::UpdateOrder(o) if o.lines.iter().any(|l| l.sku == sku) => Some(o.id),
+            Write::Order(o) if o.order().lines.iter().any(|l| l.sku == sku) => Some(o.order().id),
             _ => None,
         })
     };
     writes
         .iter()
-        .filter_map(|w| {
-            Some(match w {
-                Write::PutCategory(c) => (Aggregate::Category, c.id.0, Event::CategorySaved { name: c.name.clone() }),
-                Write::PutMerchant(m) => (Aggregate::Merchant, m.id.0, Event::MerchantSaved { name: m.name.clone() }),
-                Write::PutProduct(p) => (
-                    Aggregate::Product,
-                    p.id.0,
-                    Event::ProductSaved { name: p.name.clone(), merchant: p.merchant, status: p.status },
-                ),
-                Write::PutSku(s) => (Aggregate::Sku, s.id.0, Event::SkuSaved { product: s.product, price: s.price }),
-                Write::PutTier(t) => (Aggregate::Tier, u64::from(t.level), Event::TierSaved { name: t.name.clone() }),
-                Write::PutTemplate(t) => (Aggregate::Template, t.id.0, Event::TemplateSaved { title: t.title.clone() }),
-                Write::SetTemplateStatus { template, status } => {
-                    (Aggregate::Template, template.0, Event::TemplateStatusChanged { status: *status })
-                }
-                Write::MoveStock { sku, movement, quantity } => (
-                    Aggregate::Sku,
-                    sku.0,
-                    Event::StockMoved { movement: *movement, quantity: *quantity, order: order_of(*sku) },
-                ),
-                Write::IssueCoupon(c) => {
-                    (Aggregate::Coupon, c.id.0, Event::CouponClaimed { template: c.template, user: c.user })
-                }
-                Write::SetCouponStatus { coupon, from, to, .. } => {
-                    (Aggregate::Coupon, coupon.0, Event::CouponStatusChanged { from: *from, to: *to })
-                }
-                Write::Points(e) => (
-                    Aggregate::Points,
-                    e.user.0,
-                    Event::PointsPosted {
-                        source: e.source,
-                        action: e.action,
-                        points: e.points,
-                        reference: e.reference,
-                    },
-                ),
-                Write::PutCart(c) => (
-                    Aggregate::Cart,
-                    c.user.0,
-                    Event::CartChanged { lines: u32::try_from(c.items.len()).unwrap_or(u32::MAX) },
-                ),
-                Write::InsertOrder(o) => (
-                    Aggregate::Order,
-                    o.id.0,
-                    Event::OrderPlaced {
-                        number: o.number.clone(),
-                        user: o.user,
-                        merchant: o.merchant,
-                        payable: o.payable,
-                    },
-                ),
-                Write::UpdateOrder(o) => {
-                    let last = o.history.last();
-                    let event = Event::OrderChanged {
-                        from: last.and_then(|h| h.from),
-                        to: o.status,
-                        remark: last.map(|h| h.remark.clone()).unwrap_or_default(),
-                        refunded_total: o.refunded_total,
-                    };
-                    (Aggregate::Order, o.id.0, event)
-                }
-                Write::InsertPayment(p) => {
-                    (Aggregate::Payment, p.id.0, Event::PaymentCreated { number: p.number.clone(), amount: p.amount })
-                }
-                Write::UpdatePayment(p) => (
-                    Aggregate::Payment,
-                    p.id.0,
-                    Event::PaymentChanged {
-                        status: p.status,
-                        refunded_amount: p.refunded_amount,
-                        refunds: p.refunds.clone(),
-                    },
-                ),
-                Write::InsertAfterSale(a) => (
-                    Aggregate::AfterSale,
-                    a.id.0,
-                    Event::AfterSaleApplied { order: a.order, refund_amount: a.refund_amount },
-                ),
-                Write::UpdateAfterSale(a) => {
-                    let action = a.logs.last().map(|l| l.action)?;
-                    (Aggregate::AfterSale, a.id.0, Event::AfterSaleStepped { action, status: a.status })
-                }
-                Write::AppendEvent(_) => return None,
-            })
+        .filter_map(|w| match w {
+            Write::Catalog(w) => Some(w.event()),
+            Write::Stock(w) => Some(w.event(order_of)),
+            Write::Coupon(w) => Some(w.event()),
+            Write::Points(w) => Some(w.event()),
+            Write::Cart(w) => Some(w.event()),
+            Write::Order(w) => Some(w.event()),
+            Write::Payment(w) => Some(w.event()),
+            Write::AfterSale(w) => w.event(),
+            Write::AppendEvent(_) => None,
         })
         .collect()
 }

@@ -7,12 +7,16 @@
 //!
 //! | write | guard | SQL shape |
 //! |---|---|---|
-//! | [`Write::MoveStock`] | source bucket ≥ n | `UPDATE skus SET available = available - $n … WHERE id = $1 AND available >= $n` |
-//! | [`Write::IssueCoupon`] | issued < total limit, user's claims < per-user limit | conditional `UPDATE coupon_templates`, per-user counter row |
-//! | [`Write::SetCouponStatus`] | status is still `from` | `UPDATE user_coupons SET status = $to WHERE id = $1 AND status = $from` |
-//! | [`Write::Points`] | balance/frozen stay ≥ 0; (user, source, action, reference) unique | conditional `UPDATE points_accounts`, unique index on the ledger |
-//! | `Update*` | stored version equals the entity's | `UPDATE … WHERE id = $1 AND version = $v` |
-//! | `Insert*` | id not taken | primary key |
+//! | [`StockWrite::Move`] | source bucket ≥ n | `UPDATE skus SET available = available - $n … WHERE id = $1 AND available >= $n` |
+//! | [`CouponWrite::Issue`] | issued < total limit, user's claims < per-user limit | conditional `UPDATE coupon_templates`, per-user counter row |
+//! | [`CouponWrite::SetStatus`] | status is still `from` | `UPDATE user_coupons SET status = $to WHERE id = $1 AND status = $from` |
+//! | [`PointsWrite::Post`] | balance/frozen stay ≥ 0; (user, source, action, reference) unique | conditional `UPDATE points_accounts`, unique index on the ledger |
+//! | `Update` of orders, payments, cases | stored version equals the entity's | `UPDATE … WHERE id = $1 AND version = $v` |
+//! | `Insert` of orders, payments, cases | id not taken | primary key |
+//!
+//! Each area's writes are its own enum beside its model (`<area>/writes.rs`);
+//! [`Write`] has one variant per area, so each store dispatches a batch to
+//! its per-area code with one arm per area.
 //!
 //! A failed guard is a [`GuardFailure`]; the services turn it into the
 //! domain's typed error, or re-read and retry on a version conflict.
@@ -20,33 +24,35 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::after_sales::AfterSale;
-use crate::cart::Cart;
-use crate::catalog::{Category, Merchant, Product, Sku};
 use crate::coupon::CouponError;
-use crate::coupon::{ClaimRefused, CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus};
+use crate::coupon::{ClaimRefused, UserCoupon, UserCouponStatus};
 use crate::error::MallError;
 use crate::event::DomainEvent;
 use crate::identity::IdentityError;
-use crate::ids::{CheckoutId, CouponTemplateId, SkuId, UserCouponId, UserId};
+use crate::ids::{CouponTemplateId, SkuId, UserCouponId, UserId};
 use crate::inventory::StockError;
-use crate::inventory::StockMove;
 use crate::inventory::StockShort;
-use crate::order::Order;
-use crate::payment::Payment;
 use crate::points::PointsError;
 use crate::points::PointsShort;
-use crate::points::{LedgerEntry, PointsAction, PointsSource, Tier};
+use crate::points::{PointsAction, PointsSource};
 
 pub use crate::after_sales::store::AfterSalesStore;
+pub use crate::after_sales::writes::AfterSaleWrite;
 pub use crate::cart::store::CartStore;
+pub use crate::cart::writes::CartWrite;
 pub use crate::catalog::store::CatalogStore;
+pub use crate::catalog::writes::CatalogWrite;
 pub use crate::coupon::store::CouponStore;
+pub use crate::coupon::writes::CouponWrite;
 pub use crate::event::store::EventStore;
 pub use crate::identity::store::IdentityStore;
+pub use crate::inventory::writes::StockWrite;
 pub use crate::order::store::OrderStore;
+pub use crate::order::writes::OrderWrite;
 pub use crate::payment::store::PaymentStore;
+pub use crate::payment::writes::PaymentWrite;
 pub use crate::points::store::PointsStore;
+pub use crate::points::writes::PointsWrite;
 
 /// A guard that refused a write; nothing of the batch was applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -211,74 +217,30 @@ pub enum StoreError {
     Backend(String),
 }
 
-/// One write of a command's batch. See the module table for each guard.
+/// One write of a command's batch: one variant per area, holding that
+/// area's own write enum (`<area>/writes.rs`). See the module table for
+/// each guard.
+// An order or a case is large and a stock move small; a batch is a short
+// `Vec` built once per command, so boxing would only add allocations.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
-    /// Creates or replaces a category.
-    PutCategory(Category),
-    /// Creates or replaces a merchant.
-    PutMerchant(Merchant),
-    /// Creates or replaces a product.
-    PutProduct(Product),
-    /// Creates a SKU with its initial stock, or replaces an existing SKU's
-    /// details (product, attributes, prices, weight) keeping its stored
-    /// stock: stock only ever moves through [`Write::MoveStock`], so an edit
-    /// can never overwrite a concurrent reservation.
-    PutSku(Sku),
-    /// Creates or replaces a member tier, keyed by level.
-    PutTier(Tier),
-    /// Creates or replaces a coupon template; the store keeps its own
-    /// `issued` and `used` counters for an existing template.
-    PutTemplate(CouponTemplate),
-    /// Enables or disables a template.
-    SetTemplateStatus {
-        /// Template.
-        template: CouponTemplateId,
-        /// New status.
-        status: TemplateStatus,
-    },
-    /// Moves `quantity` units of a SKU between stock buckets.
-    MoveStock {
-        /// SKU.
-        sku: SkuId,
-        /// Movement.
-        movement: StockMove,
-        /// Units.
-        quantity: u32,
-    },
-    /// Issues a claimed coupon: counts it against the template's total and
-    /// the user's per-user limit.
-    IssueCoupon(UserCoupon),
-    /// Moves a coupon from `from` to `to` (lock, use, release, expire);
-    /// a move into `Used` counts a use on the template, out of it un-counts.
-    SetCouponStatus {
-        /// Coupon.
-        coupon: UserCouponId,
-        /// Status it must have now.
-        from: UserCouponStatus,
-        /// Status to set.
-        to: UserCouponStatus,
-        /// The checkout holding it (kept when `None` and `to` is not `Unused`).
-        checkout: Option<CheckoutId>,
-        /// When.
-        at: DateTime<Utc>,
-    },
-    /// Appends a ledger row and moves the account by it.
-    Points(LedgerEntry),
-    /// Replaces a user's cart.
-    PutCart(Cart),
-    /// Inserts a new order (version 0).
-    InsertOrder(Order),
-    /// Replaces an order whose stored version equals `order.version`.
-    UpdateOrder(Order),
-    /// Inserts a new payment.
-    InsertPayment(Payment),
-    /// Replaces a payment whose stored version equals `payment.version`.
-    UpdatePayment(Payment),
-    /// Inserts a new after-sales case.
-    InsertAfterSale(AfterSale),
-    /// Replaces an after-sales case whose stored version equals its `version`.
-    UpdateAfterSale(AfterSale),
+    /// Categories, merchants, products and SKU details.
+    Catalog(CatalogWrite),
+    /// Stock moves.
+    Stock(StockWrite),
+    /// Coupon templates, claims and coupon moves.
+    Coupon(CouponWrite),
+    /// Member tiers and ledger rows.
+    Points(PointsWrite),
+    /// Carts.
+    Cart(CartWrite),
+    /// Orders.
+    Order(OrderWrite),
+    /// Payments.
+    Payment(PaymentWrite),
+    /// After-sales cases.
+    AfterSale(AfterSaleWrite),
     /// Appends an event to the log (no guard; it commits with the batch).
     AppendEvent(DomainEvent),
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use mallkit_core::after_sales::{AfterSale, AfterSaleFilter, AfterSaleStatus};
 use mallkit_core::ids::{AfterSaleId, MerchantId, OrderId, UserId};
 use mallkit_core::page::{Page, PageRequest};
-use mallkit_core::storage::{AfterSalesStore, GuardFailure, StoreError};
+use mallkit_core::storage::{AfterSaleWrite, AfterSalesStore, GuardFailure, StoreError};
 
 use crate::{MemoryStore, NewestKey, Postings, Staged};
 
@@ -85,6 +85,14 @@ pub(crate) struct AfterSaleBatch {
 }
 
 impl AfterSaleBatch {
+    /// Stages one write.
+    pub(crate) fn stage(&mut self, base: &AfterSales, write: AfterSaleWrite) -> Result<(), GuardFailure> {
+        match write {
+            AfterSaleWrite::Insert(row) => self.insert(base, row),
+            AfterSaleWrite::Update(row) => self.update(base, row),
+        }
+    }
+
     /// Guard: the id is not taken.
     pub(crate) fn insert(&mut self, base: &AfterSales, a: AfterSale) -> Result<(), GuardFailure> {
         self.cases.insert_new(&base.cases, "after_sale", (a.id, a.id.0), a)

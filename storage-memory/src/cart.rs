@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use mallkit_core::cart::Cart;
 use mallkit_core::ids::UserId;
-use mallkit_core::storage::{CartStore, StoreError};
+use mallkit_core::storage::{CartStore, CartWrite, StoreError};
 
 use crate::{MemoryStore, Staged};
 
@@ -22,6 +22,13 @@ pub(crate) struct CartBatch {
 }
 
 impl CartBatch {
+    /// Stages one cart write.
+    pub(crate) fn stage(&mut self, write: CartWrite) {
+        match write {
+            CartWrite::Put(cart) => self.put(cart),
+        }
+    }
+
     pub(crate) fn put(&mut self, cart: Cart) {
         self.carts.put(cart.user, cart);
     }

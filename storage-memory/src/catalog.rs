@@ -54,7 +54,7 @@ use mallkit_core::catalog::{
 use mallkit_core::ids::{CategoryId, MerchantId, ProductId, SkuId};
 use mallkit_core::money::Money;
 use mallkit_core::page::{COUNT_CAP, Page, PageRequest};
-use mallkit_core::storage::{CatalogStore, GuardFailure, StoreError};
+use mallkit_core::storage::{CatalogStore, CatalogWrite, GuardFailure, StockWrite, StoreError};
 
 use crate::{IdMap, MemoryStore, Postings, Staged, missing};
 
@@ -269,6 +269,23 @@ pub(crate) struct CatalogBatch {
 }
 
 impl CatalogBatch {
+    /// Stages one catalog write.
+    pub(crate) fn stage(&mut self, base: &Catalog, write: CatalogWrite) {
+        match write {
+            CatalogWrite::PutCategory(c) => self.put_category(c),
+            CatalogWrite::PutMerchant(m) => self.put_merchant(m),
+            CatalogWrite::PutProduct(p) => self.put_product(p),
+            CatalogWrite::PutSku(s) => self.put_sku(base, s),
+        }
+    }
+
+    /// Stages one stock write (the SKU rows live with the catalog).
+    pub(crate) fn stage_stock(&mut self, base: &Catalog, write: StockWrite) -> Result<(), GuardFailure> {
+        match write {
+            StockWrite::Move { sku, movement, quantity } => self.move_stock(base, sku, movement, quantity),
+        }
+    }
+
     pub(crate) fn put_category(&mut self, c: Category) {
         self.categories.put(c.id, c);
     }

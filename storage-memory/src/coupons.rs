@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use mallkit_core::coupon::{CouponTemplate, TemplateStatus, UserCoupon, UserCouponStatus, used_delta};
 use mallkit_core::ids::{CheckoutId, CouponTemplateId, UserCouponId, UserId};
 use mallkit_core::page::{Page, PageRequest};
-use mallkit_core::storage::{CouponStore, GuardFailure, StoreError};
+use mallkit_core::storage::{CouponStore, CouponWrite, GuardFailure, StoreError};
 
 use crate::{MemoryStore, Staged, missing};
 
@@ -42,6 +42,19 @@ pub(crate) struct CouponBatch {
 }
 
 impl CouponBatch {
+    /// Stages one coupon write.
+    pub(crate) fn stage(&mut self, base: &Coupons, write: CouponWrite) -> Result<(), GuardFailure> {
+        match write {
+            CouponWrite::PutTemplate(t) => self.put_template(base, t),
+            CouponWrite::SetTemplateStatus { template, status } => self.set_template_status(base, template, status)?,
+            CouponWrite::Issue(coupon) => self.issue(base, coupon)?,
+            CouponWrite::SetStatus { coupon, from, to, checkout, at } => {
+                self.set_status(base, coupon, from, to, checkout, at)?
+            }
+        }
+        Ok(())
+    }
+
     /// Creates or replaces a template, keeping the stored counters.
     pub(crate) fn put_template(&mut self, base: &Coupons, mut t: CouponTemplate) {
         if let Some(old) = self.templates.get(&base.templates, t.id) {

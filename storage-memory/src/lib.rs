@@ -244,32 +244,15 @@ struct Batch {
 
 impl Batch {
     fn stage(&mut self, base: &State, write: Write) -> Result<(), GuardFailure> {
-        let catalog = &base.catalog;
         match write {
-            Write::PutCategory(c) => self.catalog.put_category(c),
-            Write::PutMerchant(m) => self.catalog.put_merchant(m),
-            Write::PutProduct(p) => self.catalog.put_product(p),
-            Write::PutSku(s) => self.catalog.put_sku(catalog, s),
-            Write::MoveStock { sku, movement, quantity } => {
-                self.catalog.move_stock(catalog, sku, movement, quantity)?
-            }
-            Write::PutTier(t) => self.points.put_tier(t),
-            Write::PutTemplate(t) => self.coupons.put_template(&base.coupons, t),
-            Write::SetTemplateStatus { template, status } => {
-                self.coupons.set_template_status(&base.coupons, template, status)?
-            }
-            Write::IssueCoupon(coupon) => self.coupons.issue(&base.coupons, coupon)?,
-            Write::SetCouponStatus { coupon, from, to, checkout, at } => {
-                self.coupons.set_status(&base.coupons, coupon, from, to, checkout, at)?
-            }
-            Write::Points(entry) => self.points.apply(&base.points, entry)?,
-            Write::PutCart(cart) => self.carts.put(cart),
-            Write::InsertOrder(o) => self.orders.insert(&base.orders, o)?,
-            Write::UpdateOrder(o) => self.orders.update(&base.orders, o)?,
-            Write::InsertPayment(p) => self.payments.insert(&base.payments, p)?,
-            Write::UpdatePayment(p) => self.payments.update(&base.payments, p)?,
-            Write::InsertAfterSale(a) => self.after_sales.insert(&base.after_sales, a)?,
-            Write::UpdateAfterSale(a) => self.after_sales.update(&base.after_sales, a)?,
+            Write::Catalog(w) => self.catalog.stage(&base.catalog, w),
+            Write::Stock(w) => self.catalog.stage_stock(&base.catalog, w)?,
+            Write::Coupon(w) => self.coupons.stage(&base.coupons, w)?,
+            Write::Points(w) => self.points.stage(&base.points, w)?,
+            Write::Cart(w) => self.carts.stage(w),
+            Write::Order(w) => self.orders.stage(&base.orders, w)?,
+            Write::Payment(w) => self.payments.stage(&base.payments, w)?,
+            Write::AfterSale(w) => self.after_sales.stage(&base.after_sales, w)?,
             Write::AppendEvent(e) => self.events.push(e),
         }
         Ok(())

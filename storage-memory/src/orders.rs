@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use mallkit_core::ids::{CheckoutId, MerchantId, OrderId, UserId};
 use mallkit_core::order::{CustomerStats, Order, OrderFilter, OrderStatus};
 use mallkit_core::page::{Page, PageRequest};
-use mallkit_core::storage::{GuardFailure, OrderStore, StoreError};
+use mallkit_core::storage::{GuardFailure, OrderStore, OrderWrite, StoreError};
 
 use crate::{MemoryStore, NewestKey, Postings, Staged};
 
@@ -84,6 +84,14 @@ pub(crate) struct OrderBatch {
 }
 
 impl OrderBatch {
+    /// Stages one write.
+    pub(crate) fn stage(&mut self, base: &Orders, write: OrderWrite) -> Result<(), GuardFailure> {
+        match write {
+            OrderWrite::Insert(row) => self.insert(base, row),
+            OrderWrite::Update(row) => self.update(base, row),
+        }
+    }
+
     /// Guard: the id is not taken.
     pub(crate) fn insert(&mut self, base: &Orders, o: Order) -> Result<(), GuardFailure> {
         self.orders.insert_new(&base.orders, "order", (o.id, o.id.0), o)

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use mallkit_core::ids::PaymentId;
 use mallkit_core::payment::Payment;
-use mallkit_core::storage::{GuardFailure, PaymentStore, StoreError};
+use mallkit_core::storage::{GuardFailure, PaymentStore, PaymentWrite, StoreError};
 
 use crate::{MemoryStore, Staged};
 
@@ -23,6 +23,14 @@ pub(crate) struct PaymentBatch {
 }
 
 impl PaymentBatch {
+    /// Stages one write.
+    pub(crate) fn stage(&mut self, base: &Payments, write: PaymentWrite) -> Result<(), GuardFailure> {
+        match write {
+            PaymentWrite::Insert(row) => self.insert(base, row),
+            PaymentWrite::Update(row) => self.update(base, row),
+        }
+    }
+
     /// Guard: neither the id nor the number is taken.
     pub(crate) fn insert(&mut self, base: &Payments, p: Payment) -> Result<(), GuardFailure> {
         if base.numbers.contains_key(&p.number) {

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use mallkit_core::ids::UserId;
 use mallkit_core::page::{Page, PageRequest};
 use mallkit_core::points::{LedgerEntry, PointsAccount, PointsAction, PointsSource, Tier};
-use mallkit_core::storage::{GuardFailure, PointsStore, StoreError};
+use mallkit_core::storage::{GuardFailure, PointsStore, PointsWrite, StoreError};
 
 use crate::{MemoryStore, Staged, missing};
 
@@ -37,6 +37,15 @@ pub(crate) struct PointsBatch {
 }
 
 impl PointsBatch {
+    /// Stages one points write.
+    pub(crate) fn stage(&mut self, base: &Points, write: PointsWrite) -> Result<(), GuardFailure> {
+        match write {
+            PointsWrite::PutTier(t) => self.put_tier(t),
+            PointsWrite::Post(entry) => self.apply(base, entry)?,
+        }
+        Ok(())
+    }
+
     pub(crate) fn put_tier(&mut self, t: Tier) {
         self.tiers.put(t.level, t);
     }

@@ -18,7 +18,10 @@ use mallkit_core::money::Money;
 use mallkit_core::order::{CustomerStats, Order, OrderFilter, OrderStatus};
 use mallkit_core::page::PageRequest;
 use mallkit_core::points::{LedgerEntry, PointsAction, PointsSource};
-use mallkit_core::storage::{AfterSalesStore, CouponStore, IdentityStore, OrderStore, PointsStore, Store, Write};
+use mallkit_core::storage::{
+    AfterSaleWrite, AfterSalesStore, CouponStore, CouponWrite, IdentityStore, OrderStore, OrderWrite, PointsStore,
+    PointsWrite, Store, Write,
+};
 use mallkit_storage_memory::MemoryStore;
 
 fn t0() -> DateTime<Utc> {
@@ -125,19 +128,22 @@ fn newest_cases(mut v: Vec<AfterSale>) -> Vec<AfterSale> {
 async fn orders_and_cases_page_like_the_reference_scan() {
     let store = MemoryStore::new();
     let orders: Vec<Order> = (1..=400).map(order).collect();
-    store.apply(orders.iter().cloned().map(Write::InsertOrder).collect()).await.unwrap();
+    store.apply(orders.iter().cloned().map(|v| Write::Order(OrderWrite::Insert(v))).collect()).await.unwrap();
     let mut cases = Vec::new();
     for i in 1..=150 {
         cases.push(case(i, &orders[((i * 13) % 400) as usize]));
     }
-    store.apply(cases.iter().cloned().map(Write::InsertAfterSale).collect()).await.unwrap();
+    store.apply(cases.iter().cloned().map(|v| Write::AfterSale(AfterSaleWrite::Insert(v))).collect()).await.unwrap();
     // updates move rows between the status indexes (and bump versions)
     let mut updates = Vec::new();
     for o in orders.iter().step_by(5) {
-        updates.push(Write::UpdateOrder(Order { status: OrderStatus::Completed, ..o.clone() }));
+        updates.push(Write::Order(OrderWrite::Update(Order { status: OrderStatus::Completed, ..o.clone() })));
     }
     for c in cases.iter().step_by(4) {
-        updates.push(Write::UpdateAfterSale(AfterSale { status: AfterSaleStatus::Refunded, ..c.clone() }));
+        updates.push(Write::AfterSale(AfterSaleWrite::Update(AfterSale {
+            status: AfterSaleStatus::Refunded,
+            ..c.clone()
+        })));
     }
     store.apply(updates).await.unwrap();
 
@@ -226,11 +232,11 @@ fn template(id: u64) -> CouponTemplate {
 #[tokio::test]
 async fn coupons_claims_and_templates_page_like_the_reference_scan() {
     let store = MemoryStore::new();
-    store.apply((1..=45).map(|i| Write::PutTemplate(template(i))).collect()).await.unwrap();
+    store.apply((1..=45).map(|i| Write::Coupon(CouponWrite::PutTemplate(template(i)))).collect()).await.unwrap();
     let mut issue = Vec::new();
     for i in 1..=600u64 {
         let claimed_at = time(i);
-        issue.push(Write::IssueCoupon(UserCoupon {
+        issue.push(Write::Coupon(CouponWrite::Issue(UserCoupon {
             id: UserCouponId(i),
             template: CouponTemplateId(1 + i % 5),
             user: UserId(1 + i % 4),
@@ -240,19 +246,19 @@ async fn coupons_claims_and_templates_page_like_the_reference_scan() {
             claimed_at,
             checkout: None,
             used_at: None,
-        }));
+        })));
     }
     store.apply(issue).await.unwrap();
     let mut moves = Vec::new();
     for i in (1..=600u64).step_by(3) {
         let to = if i % 2 == 0 { UserCouponStatus::Used } else { UserCouponStatus::Locked };
-        moves.push(Write::SetCouponStatus {
+        moves.push(Write::Coupon(CouponWrite::SetStatus {
             coupon: UserCouponId(i),
             from: UserCouponStatus::Unused,
             to,
             checkout: Some(CheckoutId(i)),
             at: t0(),
-        });
+        }));
     }
     store.apply(moves).await.unwrap();
 
@@ -318,7 +324,7 @@ async fn the_ledger_pages_newest_first_per_user_and_source() {
                 remark: String::new(),
                 at: time(i),
             };
-            writes.push(Write::Points(entry));
+            writes.push(Write::Points(PointsWrite::Post(entry)));
         }
         store.apply(writes).await.unwrap();
     }

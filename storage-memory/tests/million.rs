@@ -14,7 +14,7 @@ use mallkit_core::catalog::{Keyword, Product, ProductFilter, ProductSort, Produc
 use mallkit_core::ids::{CategoryId, MerchantId, ProductId, SkuId};
 use mallkit_core::money::Money;
 use mallkit_core::page::PageRequest;
-use mallkit_core::storage::{CatalogStore, Store, Write};
+use mallkit_core::storage::{CatalogStore, CatalogWrite, StockWrite, Store, Write};
 use mallkit_storage_memory::MemoryStore;
 
 const PRODUCTS: u64 = 1_000_000;
@@ -79,15 +79,15 @@ fn batches() -> impl Iterator<Item = Vec<Write>> {
                 rng.below(100)
             );
             let status = if rng.below(12) == 0 { ProductStatus::OffSale } else { ProductStatus::OnSale };
-            batch.push(Write::PutProduct(Product {
+            batch.push(Write::Catalog(CatalogWrite::PutProduct(Product {
                 id: ProductId(i),
                 merchant: MerchantId(1 + rng.below(200)),
                 category: CategoryId(1 + rng.below(60)),
                 name,
                 status,
-            }));
+            })));
             for k in 0..3 {
-                batch.push(Write::PutSku(Sku {
+                batch.push(Write::Catalog(CatalogWrite::PutSku(Sku {
                     id: SkuId(3 * i + k),
                     product: ProductId(i),
                     attributes: [("颜色".to_owned(), ["黑", "白", "蓝"][k as usize].to_owned())].into_iter().collect(),
@@ -95,7 +95,7 @@ fn batches() -> impl Iterator<Item = Vec<Write>> {
                     original_price: None,
                     weight_grams: Some(300),
                     stock: Stock { available: 100, reserved: 0, sold: rng.below(500) as u32 },
-                }));
+                })));
             }
         }
         Some(batch)
@@ -112,10 +112,10 @@ fn a_million_products_without_indexes() {
     for batch in batches() {
         for w in batch {
             match w {
-                Write::PutProduct(p) => {
+                Write::Catalog(CatalogWrite::PutProduct(p)) => {
                     products.insert(p.id, p);
                 }
-                Write::PutSku(s) => {
+                Write::Catalog(CatalogWrite::PutSku(s)) => {
                     skus.insert(s.id, s);
                 }
                 _ => {}
@@ -210,8 +210,12 @@ async fn a_million_products() {
         let sku = SkuId(3 * (1 + i * 997 % PRODUCTS));
         store
             .apply(vec![
-                Write::MoveStock { sku, movement: mallkit_core::catalog::StockMove::Reserve, quantity: 1 },
-                Write::MoveStock { sku, movement: mallkit_core::catalog::StockMove::Commit, quantity: 1 },
+                Write::Stock(StockWrite::Move {
+                    sku,
+                    movement: mallkit_core::catalog::StockMove::Reserve,
+                    quantity: 1,
+                }),
+                Write::Stock(StockWrite::Move { sku, movement: mallkit_core::catalog::StockMove::Commit, quantity: 1 }),
             ])
             .await
             .unwrap();

@@ -14,7 +14,7 @@ use mallkit_core::catalog::{
 use mallkit_core::ids::{CategoryId, MerchantId, ProductId, SkuId};
 use mallkit_core::money::Money;
 use mallkit_core::page::{Page, PageRequest};
-use mallkit_core::storage::{CatalogStore, Store, Write};
+use mallkit_core::storage::{CatalogStore, CatalogWrite, StockWrite, Store, Write};
 use mallkit_storage_memory::MemoryStore;
 use proptest::prelude::*;
 
@@ -73,9 +73,20 @@ async fn catalogue(store: &MemoryStore, n: u64) {
     for i in 1..=n {
         let status = if rng.below(12) == 0 { ProductStatus::OffSale } else { ProductStatus::OnSale };
         let name = name(&mut rng, i);
-        batch.push(Write::PutProduct(product(i, name, 1 + rng.below(8), 1 + rng.below(4), status)));
+        batch.push(Write::Catalog(CatalogWrite::PutProduct(product(
+            i,
+            name,
+            1 + rng.below(8),
+            1 + rng.below(4),
+            status,
+        ))));
         for k in 0..rng.below(4) {
-            batch.push(Write::PutSku(sku(10 * i + k, i, 50 * (1 + rng.below(400) as i64), rng.below(41) as u32)));
+            batch.push(Write::Catalog(CatalogWrite::PutSku(sku(
+                10 * i + k,
+                i,
+                50 * (1 + rng.below(400) as i64),
+                rng.below(41) as u32,
+            ))));
         }
         if batch.len() > 2000 {
             store.apply(std::mem::take(&mut batch)).await.unwrap();
@@ -214,12 +225,15 @@ async fn search_follows_prices_sales_renames_and_status_changes() {
     let mut writes = Vec::new();
     for s in skus.iter().step_by(3) {
         // a new price (kept stock), then units reserved, sold, some back
-        writes.push(Write::PutSku(Sku { price: Money::from_fen(50 * (1 + rng.below(400) as i64)), ..s.clone() }));
+        writes.push(Write::Catalog(CatalogWrite::PutSku(Sku {
+            price: Money::from_fen(50 * (1 + rng.below(400) as i64)),
+            ..s.clone()
+        })));
         let n = 1 + rng.below(5) as u32;
-        writes.push(Write::MoveStock { sku: s.id, movement: StockMove::Reserve, quantity: n });
-        writes.push(Write::MoveStock { sku: s.id, movement: StockMove::Commit, quantity: n });
+        writes.push(Write::Stock(StockWrite::Move { sku: s.id, movement: StockMove::Reserve, quantity: n }));
+        writes.push(Write::Stock(StockWrite::Move { sku: s.id, movement: StockMove::Commit, quantity: n }));
         if rng.below(2) == 0 {
-            writes.push(Write::MoveStock { sku: s.id, movement: StockMove::Restock, quantity: 1 });
+            writes.push(Write::Stock(StockWrite::Move { sku: s.id, movement: StockMove::Restock, quantity: 1 }));
         }
     }
     for p in store.products().await.unwrap().into_iter().step_by(4) {
@@ -228,12 +242,12 @@ async fn search_follows_prices_sales_renames_and_status_changes() {
         let category = if rng.below(3) == 0 { CategoryId(1 + rng.below(8)) } else { p.category };
         let merchant = if rng.below(5) == 0 { MerchantId(1 + rng.below(4)) } else { p.merchant };
         let name = if rng.below(2) == 0 { renamed } else { p.name.clone() };
-        writes.push(Write::PutProduct(Product { name, status, category, merchant, ..p }));
+        writes.push(Write::Catalog(CatalogWrite::PutProduct(Product { name, status, category, merchant, ..p })));
     }
     // a SKU that moves to another product, one added before its product exists
     let moved = skus.last().unwrap().clone();
-    writes.push(Write::PutSku(Sku { product: ProductId(1), ..moved }));
-    writes.push(Write::PutSku(sku(999_990, 99_999, 1, 7)));
+    writes.push(Write::Catalog(CatalogWrite::PutSku(Sku { product: ProductId(1), ..moved })));
+    writes.push(Write::Catalog(CatalogWrite::PutSku(sku(999_990, 99_999, 1, 7))));
     for chunk in writes.chunks(500) {
         store.apply(chunk.to_vec()).await.unwrap();
     }
@@ -241,7 +255,13 @@ async fn search_follows_prices_sales_renames_and_status_changes() {
     let sample: Vec<ProductFilter> = filters.iter().step_by(3).cloned().collect();
     check(&store, &sample, &pages()).await;
     store
-        .apply(vec![Write::PutProduct(product(99_999, "小米手机 迟到".into(), 1, 1, ProductStatus::OnSale))])
+        .apply(vec![Write::Catalog(CatalogWrite::PutProduct(product(
+            99_999,
+            "小米手机 迟到".into(),
+            1,
+            1,
+            ProductStatus::OnSale,
+        )))])
         .await
         .unwrap();
     check(&store, &sample, &pages()).await;
@@ -261,8 +281,13 @@ async fn a_walk_that_finds_too_few_falls_back_to_its_candidates() {
             1 => format!("其他 {i}"),
             _ => format!("米手 手米 {i}"),
         };
-        writes.push(Write::PutProduct(product(i, name, 1 + i % 3, 1, ProductStatus::OnSale)));
-        writes.push(Write::PutSku(sku(10 * i, i, 50 * (1 + rng.below(40) as i64), rng.below(9) as u32)));
+        writes.push(Write::Catalog(CatalogWrite::PutProduct(product(i, name, 1 + i % 3, 1, ProductStatus::OnSale))));
+        writes.push(Write::Catalog(CatalogWrite::PutSku(sku(
+            10 * i,
+            i,
+            50 * (1 + rng.below(40) as i64),
+            rng.below(9) as u32,
+        ))));
     }
     store.apply(writes).await.unwrap();
     let mut filters = Vec::new();
@@ -284,9 +309,9 @@ async fn a_failed_batch_leaves_the_index_alone() {
     let s = store.all_skus()[0].clone();
     let failed = store
         .apply(vec![
-            Write::PutProduct(product(1, "华为耳机 改名".into(), 5, 3, ProductStatus::OffSale)),
-            Write::PutSku(Sku { price: Money::from_yuan(1), ..s.clone() }),
-            Write::MoveStock { sku: s.id, movement: StockMove::WriteOff, quantity: 1_000_000 },
+            Write::Catalog(CatalogWrite::PutProduct(product(1, "华为耳机 改名".into(), 5, 3, ProductStatus::OffSale))),
+            Write::Catalog(CatalogWrite::PutSku(Sku { price: Money::from_yuan(1), ..s.clone() })),
+            Write::Stock(StockWrite::Move { sku: s.id, movement: StockMove::WriteOff, quantity: 1_000_000 }),
         ])
         .await;
     assert!(failed.is_err());
@@ -345,14 +370,16 @@ fn op_writes(op: &Op) -> Vec<Write> {
         Op::Product { id, name, category, merchant, off } => {
             let n = format!("{}{} {}", BRANDS[name % 3], NOUNS[name / 3 % 4], MODELS[name / 12 % 4]);
             let status = if off { ProductStatus::OffSale } else { ProductStatus::OnSale };
-            vec![Write::PutProduct(product(id, n, category, merchant, status))]
+            vec![Write::Catalog(CatalogWrite::PutProduct(product(id, n, category, merchant, status)))]
         }
-        Op::Sku { id, product, fen, sold } => vec![Write::PutSku(sku(id, product, fen, sold))],
+        Op::Sku { id, product, fen, sold } => vec![Write::Catalog(CatalogWrite::PutSku(sku(id, product, fen, sold)))],
         Op::Sell { sku, n } => vec![
-            Write::MoveStock { sku: SkuId(sku), movement: StockMove::Reserve, quantity: n },
-            Write::MoveStock { sku: SkuId(sku), movement: StockMove::Commit, quantity: n },
+            Write::Stock(StockWrite::Move { sku: SkuId(sku), movement: StockMove::Reserve, quantity: n }),
+            Write::Stock(StockWrite::Move { sku: SkuId(sku), movement: StockMove::Commit, quantity: n }),
         ],
-        Op::Restock { sku } => vec![Write::MoveStock { sku: SkuId(sku), movement: StockMove::Restock, quantity: 1 }],
+        Op::Restock { sku } => {
+            vec![Write::Stock(StockWrite::Move { sku: SkuId(sku), movement: StockMove::Restock, quantity: 1 })]
+        }
     }
 }
 

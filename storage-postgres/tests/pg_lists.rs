@@ -15,7 +15,7 @@ use mallkit_core::catalog::{
 };
 use mallkit_core::ids::{CategoryId, MerchantId, ProductId, SkuId};
 use mallkit_core::page::{Page, PageRequest};
-use mallkit_core::storage::{CatalogStore, GuardFailure, Store, StoreError, Write};
+use mallkit_core::storage::{CatalogStore, CatalogWrite, GuardFailure, StockWrite, Store, StoreError, Write};
 use mallkit_storage_postgres::PgStore;
 use mallkit_storage_postgres::testing::fresh_store;
 use rust_decimal::Decimal;
@@ -50,24 +50,40 @@ const TAILS: [&str; 6] = ["", " Pro", " 14", " MAX", " 米手 手米", " 青春�
 /// sorts) and sold counts (ties for the sales sort).
 async fn catalogue(store: &PgStore) {
     let mut writes = vec![
-        Write::PutCategory(Category { id: CategoryId(1), parent: None, name: "数码".into(), sort: 0 }),
-        Write::PutCategory(Category {
+        Write::Catalog(CatalogWrite::PutCategory(Category {
+            id: CategoryId(1),
+            parent: None,
+            name: "数码".into(),
+            sort: 0,
+        })),
+        Write::Catalog(CatalogWrite::PutCategory(Category {
             id: CategoryId(2),
             parent: Some(CategoryId(1)),
             name: "手机通讯".into(),
             sort: 0,
-        }),
-        Write::PutCategory(Category {
+        })),
+        Write::Catalog(CatalogWrite::PutCategory(Category {
             id: CategoryId(3),
             parent: Some(CategoryId(1)),
             name: "电脑办公".into(),
             sort: 1,
-        }),
-        Write::PutCategory(Category { id: CategoryId(4), parent: Some(CategoryId(2)), name: "配件".into(), sort: 0 }),
-        Write::PutCategory(Category { id: CategoryId(5), parent: None, name: "家居".into(), sort: 1 }),
+        })),
+        Write::Catalog(CatalogWrite::PutCategory(Category {
+            id: CategoryId(4),
+            parent: Some(CategoryId(2)),
+            name: "配件".into(),
+            sort: 0,
+        })),
+        Write::Catalog(CatalogWrite::PutCategory(Category {
+            id: CategoryId(5),
+            parent: None,
+            name: "家居".into(),
+            sort: 1,
+        })),
     ];
     for id in 1..=3 {
-        writes.push(Write::PutMerchant(Merchant { id: MerchantId(id), name: format!("店{id}") }));
+        writes
+            .push(Write::Catalog(CatalogWrite::PutMerchant(Merchant { id: MerchantId(id), name: format!("店{id}") })));
     }
     let prices = ["9.90", "99.00", "199.00", "1999.00", "4999.00", "0.00"].map(m);
     let mut next_sku = 1;
@@ -75,16 +91,16 @@ async fn catalogue(store: &PgStore) {
         let i = id as usize;
         let name = format!("{}{}{}", BRANDS[i % 7], KINDS[(i / 7) % 6], TAILS[(i / 42) % 6]);
         let status = if id % 11 == 0 { ProductStatus::OffSale } else { ProductStatus::OnSale };
-        writes.push(Write::PutProduct(Product {
+        writes.push(Write::Catalog(CatalogWrite::PutProduct(Product {
             id: ProductId(id),
             merchant: MerchantId(id % 3 + 1),
             category: CategoryId(id % 5 + 1),
             name,
             status,
-        }));
+        })));
         for k in 0..(id % 4) {
             let price = prices[((id + k * 2) % 6) as usize];
-            writes.push(Write::PutSku(sku(next_sku, id, price, ((id * (k + 1)) % 5) as u32)));
+            writes.push(Write::Catalog(CatalogWrite::PutSku(sku(next_sku, id, price, ((id * (k + 1)) % 5) as u32))));
             next_sku += 1;
         }
     }
@@ -92,8 +108,8 @@ async fn catalogue(store: &PgStore) {
     // Sales that go through the stock moves too.
     let mut moves = Vec::new();
     for s in (1..next_sku).step_by(5) {
-        moves.push(Write::MoveStock { sku: SkuId(s), movement: StockMove::Reserve, quantity: 1 });
-        moves.push(Write::MoveStock { sku: SkuId(s), movement: StockMove::Commit, quantity: 1 });
+        moves.push(Write::Stock(StockWrite::Move { sku: SkuId(s), movement: StockMove::Reserve, quantity: 1 }));
+        moves.push(Write::Stock(StockWrite::Move { sku: SkuId(s), movement: StockMove::Commit, quantity: 1 }));
     }
     store.apply(moves).await.expect("sales");
 }
@@ -230,21 +246,26 @@ async fn agrees(store: &PgStore, product: u64) -> ProductSummary {
 async fn price_range_sales_and_tokens_follow_the_writes() {
     let store = fresh_store().await;
     let product = |id: u64, name: &str| {
-        Write::PutProduct(Product {
+        Write::Catalog(CatalogWrite::PutProduct(Product {
             id: ProductId(id),
             merchant: MerchantId(1),
             category: CategoryId(1),
             name: name.into(),
             status: ProductStatus::OnSale,
-        })
+        }))
     };
     store
         .apply(vec![
-            Write::PutCategory(Category { id: CategoryId(1), parent: None, name: "数码".into(), sort: 0 }),
-            Write::PutMerchant(Merchant { id: MerchantId(1), name: "店".into() }),
+            Write::Catalog(CatalogWrite::PutCategory(Category {
+                id: CategoryId(1),
+                parent: None,
+                name: "数码".into(),
+                sort: 0,
+            })),
+            Write::Catalog(CatalogWrite::PutMerchant(Merchant { id: MerchantId(1), name: "店".into() })),
             // SKUs before their product in the batch: the recompute runs last.
-            Write::PutSku(sku(10, 1, m("10.00"), 0)),
-            Write::PutSku(sku(11, 1, m("5.00"), 2)),
+            Write::Catalog(CatalogWrite::PutSku(sku(10, 1, m("10.00"), 0))),
+            Write::Catalog(CatalogWrite::PutSku(sku(11, 1, m("5.00"), 2))),
             product(1, "小米手机 14 Pro"),
             product(2, "华为耳机"),
         ])
@@ -255,15 +276,15 @@ async fn price_range_sales_and_tokens_follow_the_writes() {
     agrees(&store, 1).await;
 
     // Re-saving a SKU moves the range (its stock is kept: sold stays 2).
-    store.apply(vec![Write::PutSku(sku(11, 1, m("20.00"), 0))]).await.expect("reprice");
+    store.apply(vec![Write::Catalog(CatalogWrite::PutSku(sku(11, 1, m("20.00"), 0)))]).await.expect("reprice");
     assert_eq!(columns(&store, 1).await, (Decimal::new(1000, 2), Decimal::new(2000, 2), 2));
     // A SKU moved to another product leaves both right.
-    store.apply(vec![Write::PutSku(sku(10, 2, m("10.00"), 0))]).await.expect("move");
+    store.apply(vec![Write::Catalog(CatalogWrite::PutSku(sku(10, 2, m("10.00"), 0)))]).await.expect("move");
     assert_eq!(columns(&store, 1).await, (Decimal::new(2000, 2), Decimal::new(2000, 2), 2));
     assert_eq!(columns(&store, 2).await, (Decimal::new(1000, 2), Decimal::new(1000, 2), 0));
 
     // Commit adds to sales, Restock takes back; the other moves leave it.
-    let mv = |sku: u64, movement, quantity| Write::MoveStock { sku: SkuId(sku), movement, quantity };
+    let mv = |sku: u64, movement, quantity| Write::Stock(StockWrite::Move { sku: SkuId(sku), movement, quantity });
     store
         .apply(vec![
             mv(11, StockMove::Receive, 5),
@@ -318,20 +339,25 @@ async fn concurrent_sales_and_reprices_on_two_pools_keep_the_columns_exact() {
     let store = fresh_store().await;
     let other = mallkit_storage_postgres::testing::second_pool(&store).await;
     let mut set_up = vec![
-        Write::PutCategory(Category { id: CategoryId(1), parent: None, name: "数码".into(), sort: 0 }),
-        Write::PutMerchant(Merchant { id: MerchantId(1), name: "店".into() }),
-        Write::PutProduct(Product {
+        Write::Catalog(CatalogWrite::PutCategory(Category {
+            id: CategoryId(1),
+            parent: None,
+            name: "数码".into(),
+            sort: 0,
+        })),
+        Write::Catalog(CatalogWrite::PutMerchant(Merchant { id: MerchantId(1), name: "店".into() })),
+        Write::Catalog(CatalogWrite::PutProduct(Product {
             id: ProductId(1),
             merchant: MerchantId(1),
             category: CategoryId(1),
             name: "爆款手机".into(),
             status: ProductStatus::OnSale,
-        }),
+        })),
     ];
     for id in 1..=4 {
         let mut s = sku(id, 1, m("100.00"), 0);
         s.stock.available = 1000;
-        set_up.push(Write::PutSku(s));
+        set_up.push(Write::Catalog(CatalogWrite::PutSku(s)));
     }
     store.apply(set_up).await.expect("set up");
     let mut tasks = Vec::new();
@@ -343,9 +369,14 @@ async fn concurrent_sales_and_reprices_on_two_pools_keep_the_columns_exact() {
             let (x, y) = (i % 4 + 1, (i + 1 + i / 4) % 4 + 1);
             let (a, b) = (x.min(y), x.max(y));
             let writes = if i % 6 == 5 {
-                vec![Write::PutSku(sku(a, 1, Money::from_decimal(Decimal::new(5000 + i as i64, 2)).expect("price"), 0))]
+                vec![Write::Catalog(CatalogWrite::PutSku(sku(
+                    a,
+                    1,
+                    Money::from_decimal(Decimal::new(5000 + i as i64, 2)).expect("price"),
+                    0,
+                )))]
             } else {
-                let mv = |sku, movement| Write::MoveStock { sku: SkuId(sku), movement, quantity: 2 };
+                let mv = |sku, movement| Write::Stock(StockWrite::Move { sku: SkuId(sku), movement, quantity: 2 });
                 vec![
                     mv(a, StockMove::Reserve),
                     mv(b, StockMove::Reserve),

@@ -27,7 +27,8 @@ use mallkit_core::payment::{Payment, PaymentChannel, SimulatedProvider};
 use mallkit_core::points::{LedgerEntry, PointsAccount, PointsAction, PointsSource, Tier};
 use mallkit_core::pricing::{CouponChoice, PointsChoice};
 use mallkit_core::storage::{
-    AfterSalesStore, CatalogStore, GuardFailure, OrderStore, PaymentStore, Store, StoreError, Write,
+    AfterSaleWrite, AfterSalesStore, CartWrite, CatalogStore, CatalogWrite, CouponWrite, GuardFailure, OrderStore,
+    OrderWrite, PaymentStore, PaymentWrite, PointsWrite, StockWrite, Store, StoreError, Write,
 };
 use mallkit_core::{Mall, Money, Policy, Rate};
 use mallkit_storage_memory::MemoryStore;
@@ -578,7 +579,7 @@ fn coupon(id: u64, user: UserId, template: u64) -> UserCoupon {
 }
 
 fn points(id: u64, user: UserId, source: PointsSource, action: PointsAction, reference: u64, n: i64) -> Write {
-    Write::Points(LedgerEntry {
+    Write::Points(PointsWrite::Post(LedgerEntry {
         id: LedgerEntryId(id),
         user,
         source,
@@ -590,21 +591,26 @@ fn points(id: u64, user: UserId, source: PointsSource, action: PointsAction, ref
         balance_after: 0,
         remark: format!("{action:?} {n}"),
         at: start(),
-    })
+    }))
 }
 
 fn catalog() -> Vec<Write> {
     vec![
-        Write::PutCategory(Category { id: CategoryId(1), parent: None, name: "root".into(), sort: 0 }),
-        Write::PutMerchant(Merchant { id: M1, name: "shop".into() }),
-        Write::PutProduct(Product {
+        Write::Catalog(CatalogWrite::PutCategory(Category {
+            id: CategoryId(1),
+            parent: None,
+            name: "root".into(),
+            sort: 0,
+        })),
+        Write::Catalog(CatalogWrite::PutMerchant(Merchant { id: M1, name: "shop".into() })),
+        Write::Catalog(CatalogWrite::PutProduct(Product {
             id: ProductId(1),
             merchant: M1,
             category: CategoryId(1),
             name: "p".into(),
             status: ProductStatus::OnSale,
-        }),
-        Write::PutSku(sku(1, 1, "10.00", 5)),
+        })),
+        Write::Catalog(CatalogWrite::PutSku(sku(1, 1, "10.00", 5))),
     ]
 }
 
@@ -612,7 +618,7 @@ fn catalog() -> Vec<Write> {
 async fn stock_and_coupon_guards_fail_exactly_as_in_memory() {
     let t = Twins::new().await;
     t.apply(catalog()).await.expect("catalog");
-    let mv = |movement, quantity| vec![Write::MoveStock { sku: SkuId(1), movement, quantity }];
+    let mv = |movement, quantity| vec![Write::Stock(StockWrite::Move { sku: SkuId(1), movement, quantity })];
     t.apply(mv(StockMove::Reserve, 3)).await.expect("reserve");
     assert_eq!(
         t.guard(mv(StockMove::Release, 4)).await,
@@ -621,42 +627,66 @@ async fn stock_and_coupon_guards_fail_exactly_as_in_memory() {
     t.guard(mv(StockMove::Restock, 1)).await;
     t.apply(mv(StockMove::Commit, 3)).await.expect("commit");
     t.apply(mv(StockMove::Restock, 3)).await.expect("restock");
-    t.guard(vec![Write::MoveStock { sku: SkuId(7), movement: StockMove::Commit, quantity: 1 }]).await;
+    t.guard(vec![Write::Stock(StockWrite::Move { sku: SkuId(7), movement: StockMove::Commit, quantity: 1 })]).await;
 
     // Claims: the memory store's order of reasons (taken id before the rest).
     let put = |id, total, per_user| {
-        Write::PutTemplate(template(id, CouponKind::Cash { amount: m("5") }, CouponScope::All, total, per_user))
+        Write::Coupon(CouponWrite::PutTemplate(template(
+            id,
+            CouponKind::Cash { amount: m("5") },
+            CouponScope::All,
+            total,
+            per_user,
+        )))
     };
     t.apply(vec![put(1, Some(1), 1), put(2, None, 2)]).await.expect("templates");
-    t.apply(vec![Write::IssueCoupon(coupon(10, B1, 1))]).await.expect("claim");
+    t.apply(vec![Write::Coupon(CouponWrite::Issue(coupon(10, B1, 1)))]).await.expect("claim");
     assert_eq!(
-        t.guard(vec![Write::IssueCoupon(coupon(10, B2, 1))]).await,
+        t.guard(vec![Write::Coupon(CouponWrite::Issue(coupon(10, B2, 1)))]).await,
         GuardFailure::AlreadyExists { entity: "user_coupon", id: 10 }
     );
-    t.guard(vec![Write::IssueCoupon(coupon(11, B2, 1))]).await;
-    t.guard(vec![Write::IssueCoupon(coupon(12, B2, 9))]).await;
+    t.guard(vec![Write::Coupon(CouponWrite::Issue(coupon(11, B2, 1)))]).await;
+    t.guard(vec![Write::Coupon(CouponWrite::Issue(coupon(12, B2, 9)))]).await;
     // Two claims in one batch count against the same limits.
-    t.apply(vec![Write::IssueCoupon(coupon(13, B1, 2)), Write::IssueCoupon(coupon(14, B1, 2))]).await.expect("two");
-    t.guard(vec![Write::IssueCoupon(coupon(15, B1, 2))]).await;
-    t.guard(vec![Write::IssueCoupon(coupon(16, B2, 2)), Write::IssueCoupon(coupon(16, B2, 2))]).await;
+    t.apply(vec![
+        Write::Coupon(CouponWrite::Issue(coupon(13, B1, 2))),
+        Write::Coupon(CouponWrite::Issue(coupon(14, B1, 2))),
+    ])
+    .await
+    .expect("two");
+    t.guard(vec![Write::Coupon(CouponWrite::Issue(coupon(15, B1, 2)))]).await;
+    t.guard(vec![
+        Write::Coupon(CouponWrite::Issue(coupon(16, B2, 2))),
+        Write::Coupon(CouponWrite::Issue(coupon(16, B2, 2))),
+    ])
+    .await;
     // A re-save keeps the counters; a disabled template refuses first.
     t.apply(vec![put(1, Some(3), 1)]).await.expect("re-save");
-    t.apply(vec![Write::SetTemplateStatus { template: CouponTemplateId(1), status: TemplateStatus::Disabled }])
-        .await
-        .expect("disable");
+    t.apply(vec![Write::Coupon(CouponWrite::SetTemplateStatus {
+        template: CouponTemplateId(1),
+        status: TemplateStatus::Disabled,
+    })])
+    .await
+    .expect("disable");
     assert_eq!(
-        t.guard(vec![Write::IssueCoupon(coupon(17, B1, 1))]).await,
+        t.guard(vec![Write::Coupon(CouponWrite::Issue(coupon(17, B1, 1)))]).await,
         GuardFailure::TemplateDisabled(CouponTemplateId(1))
     );
-    t.guard(vec![Write::SetTemplateStatus { template: CouponTemplateId(8), status: TemplateStatus::Enabled }]).await;
+    t.guard(vec![Write::Coupon(CouponWrite::SetTemplateStatus {
+        template: CouponTemplateId(8),
+        status: TemplateStatus::Enabled,
+    })])
+    .await;
 
     // Status moves, the used counter, checkout and used_at handling.
-    let mv = |coupon, from, to, checkout: Option<u64>| Write::SetCouponStatus {
-        coupon: UserCouponId(coupon),
-        from,
-        to,
-        checkout: checkout.map(CheckoutId),
-        at: start() + Duration::hours(1),
+    let mv = |coupon, from, to, checkout: Option<u64>| {
+        Write::Coupon(CouponWrite::SetStatus {
+            coupon: UserCouponId(coupon),
+            from,
+            to,
+            checkout: checkout.map(CheckoutId),
+            at: start() + Duration::hours(1),
+        })
     };
     use UserCouponStatus as C;
     t.apply(vec![mv(13, C::Unused, C::Locked, Some(5))]).await.expect("lock");
@@ -725,27 +755,27 @@ async fn versioned_records_and_failed_batches_behave_as_in_memory() {
 
     // Inserts guarded by the key, updates by the version.
     assert_eq!(
-        t.guard(vec![Write::InsertOrder(stored.clone())]).await,
+        t.guard(vec![Write::Order(OrderWrite::Insert(stored.clone()))]).await,
         GuardFailure::AlreadyExists { entity: "order", id: order.id.0 }
     );
     let mut stale = stored.clone();
     stale.version = 0;
     stale.remark = "stale".into();
-    t.apply(vec![Write::UpdateOrder(stored.clone())]).await.expect("update");
+    t.apply(vec![Write::Order(OrderWrite::Update(stored.clone()))]).await.expect("update");
     assert_eq!(
-        t.guard(vec![Write::UpdateOrder(stale)]).await,
+        t.guard(vec![Write::Order(OrderWrite::Update(stale))]).await,
         GuardFailure::VersionConflict { entity: "order", id: order.id.0 }
     );
     let mut ghost = stored.clone();
     ghost.id = OrderId(77);
-    t.guard(vec![Write::UpdateOrder(ghost)]).await;
+    t.guard(vec![Write::Order(OrderWrite::Update(ghost))]).await;
     let mut dup = payment.clone();
     dup.id = PaymentId(78);
-    t.guard(vec![Write::InsertPayment(dup)]).await;
+    t.guard(vec![Write::Payment(PaymentWrite::Insert(dup))]).await;
     let paid = t.mem.payment(payment.id).await.expect("read").expect("payment");
     let mut stale_payment = paid.clone();
     stale_payment.version = paid.version + 5;
-    t.guard(vec![Write::UpdatePayment(stale_payment)]).await;
+    t.guard(vec![Write::Payment(PaymentWrite::Update(stale_payment))]).await;
 
     // A case inserted and moved, through the store directly.
     let case = AfterSale {
@@ -781,8 +811,8 @@ async fn versioned_records_and_failed_batches_behave_as_in_memory() {
         }],
         version: 0,
     };
-    t.apply(vec![Write::InsertAfterSale(case.clone())]).await.expect("case");
-    t.guard(vec![Write::InsertAfterSale(case.clone())]).await;
+    t.apply(vec![Write::AfterSale(AfterSaleWrite::Insert(case.clone()))]).await.expect("case");
+    t.guard(vec![Write::AfterSale(AfterSaleWrite::Insert(case.clone()))]).await;
     let mut moved = case.clone();
     moved.status = mallkit_core::after_sales::AfterSaleStatus::Approved;
     moved.return_tracking_no = Some("SF".into());
@@ -794,14 +824,20 @@ async fn versioned_records_and_failed_batches_behave_as_in_memory() {
         at: start() + Duration::minutes(5),
         note: String::new(),
     });
-    t.apply(vec![Write::UpdateAfterSale(moved.clone())]).await.expect("move");
-    t.guard(vec![Write::UpdateAfterSale(moved)]).await;
+    t.apply(vec![Write::AfterSale(AfterSaleWrite::Update(moved.clone()))]).await.expect("move");
+    t.guard(vec![Write::AfterSale(AfterSaleWrite::Update(moved))]).await;
     assert_eq!(t.pg.after_sale(case.id).await.expect("read").map(|a| a.logs.len()), Some(2));
 
     // A batch that fails at its last write leaves nothing of itself.
-    t.apply(vec![Write::PutTemplate(template(20, CouponKind::Cash { amount: m("1") }, CouponScope::All, None, 1))])
-        .await
-        .expect("template");
+    t.apply(vec![Write::Coupon(CouponWrite::PutTemplate(template(
+        20,
+        CouponKind::Cash { amount: m("1") },
+        CouponScope::All,
+        None,
+        1,
+    )))])
+    .await
+    .expect("template");
     let before = t.same_reads(&[B1, B2]).await;
     let mut updated = t.mem.order(order.id).await.expect("read").expect("order");
     updated.remark = "changed".into();
@@ -820,15 +856,15 @@ async fn versioned_records_and_failed_batches_behave_as_in_memory() {
     case2.number = "AS5002".into();
     case2.order = another.id;
     let failing = vec![
-        Write::UpdateOrder(updated),
-        Write::InsertOrder(another),
-        Write::InsertPayment(p2),
-        Write::InsertAfterSale(case2),
-        Write::IssueCoupon(coupon(5_003, B2, 20)),
+        Write::Order(OrderWrite::Update(updated)),
+        Write::Order(OrderWrite::Insert(another)),
+        Write::Payment(PaymentWrite::Insert(p2)),
+        Write::AfterSale(AfterSaleWrite::Insert(case2)),
+        Write::Coupon(CouponWrite::Issue(coupon(5_003, B2, 20))),
         points(5_004, B2, PointsSource::AdminAdjustment, PointsAction::Adjust, 1, 10),
-        Write::PutCart(Cart { user: B2, items: vec![] }),
-        Write::MoveStock { sku: SkuId(1), movement: StockMove::Reserve, quantity: 2 },
-        Write::MoveStock { sku: SkuId(2), movement: StockMove::Reserve, quantity: 11 },
+        Write::Cart(CartWrite::Put(Cart { user: B2, items: vec![] })),
+        Write::Stock(StockWrite::Move { sku: SkuId(1), movement: StockMove::Reserve, quantity: 2 }),
+        Write::Stock(StockWrite::Move { sku: SkuId(2), movement: StockMove::Reserve, quantity: 11 }),
     ];
     assert_eq!(t.guard(failing).await, GuardFailure::InsufficientStock { sku: SkuId(2), requested: 11, available: 10 });
     assert_eq!(t.same_reads(&[B1, B2]).await, before);
@@ -923,16 +959,25 @@ async fn the_schema_refuses_what_must_never_happen() {
         assert_eq!((db.is_check_violation(), db.constraint()), (true, Some(constraint)), "{sql}");
     }
     // Through the store, a guard answers before any CHECK could.
-    let over = store.apply(vec![Write::MoveStock { sku: SkuId(1), movement: StockMove::Release, quantity: 1 }]).await;
+    let over = store
+        .apply(vec![Write::Stock(StockWrite::Move { sku: SkuId(1), movement: StockMove::Release, quantity: 1 })])
+        .await;
     assert_eq!(
         over,
         Err(StoreError::Guard(GuardFailure::InsufficientStock { sku: SkuId(1), requested: 1, available: 0 }))
     );
     // Lowering a template's total below what it issued is refused with a clear message.
     let t = template(3, CouponKind::Cash { amount: m("1") }, CouponScope::All, Some(2), 2);
-    store.apply(vec![Write::PutTemplate(t.clone())]).await.expect("template");
-    store.apply(vec![Write::IssueCoupon(coupon(1, B1, 3)), Write::IssueCoupon(coupon(2, B1, 3))]).await.expect("two");
-    let lowered = store.apply(vec![Write::PutTemplate(CouponTemplate { total_limit: Some(1), ..t })]).await;
+    store.apply(vec![Write::Coupon(CouponWrite::PutTemplate(t.clone()))]).await.expect("template");
+    store
+        .apply(vec![
+            Write::Coupon(CouponWrite::Issue(coupon(1, B1, 3))),
+            Write::Coupon(CouponWrite::Issue(coupon(2, B1, 3))),
+        ])
+        .await
+        .expect("two");
+    let lowered =
+        store.apply(vec![Write::Coupon(CouponWrite::PutTemplate(CouponTemplate { total_limit: Some(1), ..t }))]).await;
     assert!(matches!(&lowered, Err(StoreError::Backend(msg)) if msg.contains("below")), "{lowered:?}");
 }
 
@@ -940,11 +985,11 @@ async fn the_schema_refuses_what_must_never_happen() {
 async fn a_deadlock_between_two_batches_is_retried_not_reported() {
     let store = fresh_store().await;
     store.apply(catalog()).await.expect("catalog");
-    store.apply(vec![Write::PutSku(sku(2, 1, "10.00", 5))]).await.expect("second sku");
+    store.apply(vec![Write::Catalog(CatalogWrite::PutSku(sku(2, 1, "10.00", 5)))]).await.expect("second sku");
     let reserve = |first: u64, second: u64| {
         vec![
-            Write::MoveStock { sku: SkuId(first), movement: StockMove::Reserve, quantity: 1 },
-            Write::MoveStock { sku: SkuId(second), movement: StockMove::Reserve, quantity: 1 },
+            Write::Stock(StockWrite::Move { sku: SkuId(first), movement: StockMove::Reserve, quantity: 1 }),
+            Write::Stock(StockWrite::Move { sku: SkuId(second), movement: StockMove::Reserve, quantity: 1 }),
         ]
     };
     for _ in 0..2 {

@@ -17,7 +17,7 @@ use mallkit_core::order::Actor;
 use mallkit_core::payment::{Payment, PaymentChannel, SimulatedProvider};
 use mallkit_core::points::{LedgerEntry, PointsAction, PointsSource};
 use mallkit_core::pricing::{CouponChoice, PointsChoice, Quote};
-use mallkit_core::storage::{Store, Write};
+use mallkit_core::storage::{CatalogWrite, PointsWrite, Store, Write};
 use mallkit_core::{Mall, MallError, Money};
 use serde::Serialize;
 
@@ -84,7 +84,7 @@ pub async fn setup<S: Store>(file: &ScenarioFile, store: S) -> Result<World<S>, 
         Mall::new(store, clock.clone(), Arc::new(SequentialIds::starting_at(1_000_000)), provider.clone(), file.policy);
     // The tree is checked whole, so categories may come in any order.
     CategoryTree::new(&file.categories).map_err(|e| format!("categories: {e}"))?;
-    let writes = file.categories.iter().cloned().map(Write::PutCategory).collect();
+    let writes = file.categories.iter().cloned().map(|v| Write::Catalog(CatalogWrite::PutCategory(v))).collect();
     mall.store().apply(writes).await.map_err(|e| format!("categories: {e}"))?;
     for m in &file.merchants {
         mall.save_merchant(m.clone()).await.map_err(|e| format!("merchant {}: {e}", m.id))?;
@@ -123,7 +123,10 @@ pub async fn setup<S: Store>(file: &ScenarioFile, store: S) -> Result<World<S>, 
                 remark: "场景初始累计积分".into(),
                 at: clock.now(),
             };
-            mall.store().apply(vec![Write::Points(entry)]).await.map_err(|e| format!("users.{name}: {e}"))?;
+            mall.store()
+                .apply(vec![Write::Points(PointsWrite::Post(entry))])
+                .await
+                .map_err(|e| format!("users.{name}: {e}"))?;
         }
         if u.points != 0 {
             mall.adjust_points(id, u.points, "初始积分").await.map_err(|e| format!("users.{name}.points: {e}"))?;

@@ -13,7 +13,7 @@ use mallkit_core::identity::{Role, User, UserFilter, UserStatus};
 use mallkit_core::ids::{CategoryId, CheckoutId, CouponTemplateId, LedgerEntryId, MerchantId, UserCouponId, UserId};
 use mallkit_core::money::Rate;
 use mallkit_core::points::{LedgerEntry, PointsAction, PointsSource};
-use mallkit_core::storage::{IdentityStore, Store, Write};
+use mallkit_core::storage::{CatalogWrite, CouponWrite, IdentityStore, PointsWrite, Store, Write};
 
 use super::{at, m, pages_equal};
 
@@ -87,16 +87,19 @@ fn claims() -> Vec<UserCoupon> {
 
 fn set(coupon: u64, from: UserCouponStatus, to: UserCouponStatus, minute: i64) -> Write {
     let checkout = (to == UserCouponStatus::Locked).then_some(CheckoutId(coupon + 1000));
-    Write::SetCouponStatus { coupon: UserCouponId(coupon), from, to, checkout, at: at(minute) }
+    Write::Coupon(CouponWrite::SetStatus { coupon: UserCouponId(coupon), from, to, checkout, at: at(minute) })
 }
 
 /// Templates and claims written, coupons locked, used, released, expired
 /// and voided, template 309 disabled; returns every coupon as read back.
 async fn coupons<S: Store>(store: &S) -> Vec<UserCoupon> {
     use UserCouponStatus::{Expired, Locked, Unused, Used, Void};
-    store.apply(TEMPLATES.iter().map(|&t| Write::PutTemplate(template(t))).collect()).await.expect("templates");
+    store
+        .apply(TEMPLATES.iter().map(|&t| Write::Coupon(CouponWrite::PutTemplate(template(t)))).collect())
+        .await
+        .expect("templates");
     for c in claims() {
-        store.apply(vec![Write::IssueCoupon(c)]).await.expect("claim");
+        store.apply(vec![Write::Coupon(CouponWrite::Issue(c))]).await.expect("claim");
     }
     let moves = vec![
         set(9004, Unused, Locked, 1000),
@@ -113,7 +116,10 @@ async fn coupons<S: Store>(store: &S) -> Vec<UserCoupon> {
         set(9014, Locked, Unused, 1530),
     ];
     store.apply(moves).await.expect("moves");
-    let disable = Write::SetTemplateStatus { template: CouponTemplateId(309), status: TemplateStatus::Disabled };
+    let disable = Write::Coupon(CouponWrite::SetTemplateStatus {
+        template: CouponTemplateId(309),
+        status: TemplateStatus::Disabled,
+    });
     store.apply(vec![disable]).await.expect("disable");
     let mut read = Vec::new();
     for c in claims() {
@@ -233,7 +239,10 @@ pub async fn ledger_pages_newest_first_by_source<S: Store + 'static>(store: S) {
         e.at = at(k as i64 * 10);
     }
     for batch in &batches {
-        store.apply(batch.iter().cloned().map(Write::Points).collect()).await.expect("points");
+        store
+            .apply(batch.iter().cloned().map(|v| Write::Points(PointsWrite::Post(v))).collect())
+            .await
+            .expect("points");
     }
     assert_eq!(store.points_account(UserId(101)).await.expect("account").balance, 910);
     for user in [101, 102, 103] {
@@ -319,7 +328,9 @@ fn users() -> Vec<User> {
 /// in the username, nickname, phone or e-mail whatever its case (`_` and
 /// `%` are plain characters), and all of them at once.
 pub async fn user_pages_filter_by_role_status_and_keyword<S: Store + IdentityStore + 'static>(store: S) {
-    let merchants = [1, 2].map(|id| Write::PutMerchant(Merchant { id: MerchantId(id), name: format!("店铺{id}") }));
+    let merchants = [1, 2].map(|id| {
+        Write::Catalog(CatalogWrite::PutMerchant(Merchant { id: MerchantId(id), name: format!("店铺{id}") }))
+    });
     store.apply(merchants.to_vec()).await.expect("merchants");
     let users = users();
     for u in users.iter().rev().step_by(2).chain(users.iter().rev().skip(1).step_by(2)) {

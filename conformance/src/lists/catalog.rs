@@ -13,7 +13,7 @@ use mallkit_core::catalog::{
 use mallkit_core::ids::{CategoryId, MerchantId, ProductId, SkuId};
 use mallkit_core::money::Money;
 use mallkit_core::page::PageRequest;
-use mallkit_core::storage::{Store, StoreError, Write};
+use mallkit_core::storage::{CatalogWrite, StockWrite, Store, StoreError, Write};
 
 use super::{m, pages_of_sizes_equal};
 
@@ -28,12 +28,12 @@ struct Model {
 impl Model {
     fn put_product(&mut self, product: Product) -> Write {
         self.products.insert(product.id, product.clone());
-        Write::PutProduct(product)
+        Write::Catalog(CatalogWrite::PutProduct(product))
     }
 
     /// A new SKU with its stock, or new details of a stored one (which keeps its stock).
     fn put_sku(&mut self, mut sku: Sku) -> Write {
-        let write = Write::PutSku(sku.clone());
+        let write = Write::Catalog(CatalogWrite::PutSku(sku.clone()));
         if let Some(old) = self.skus.get(&sku.id) {
             sku.stock = old.stock;
         }
@@ -44,7 +44,7 @@ impl Model {
     fn move_stock(&mut self, sku: SkuId, movement: StockMove, quantity: u32) -> Write {
         let stock = &mut self.skus.get_mut(&sku).expect("sku in the model").stock;
         stock.apply(sku, movement, quantity).expect("the model's stock allows the move");
-        Write::MoveStock { sku, movement, quantity }
+        Write::Stock(StockWrite::Move { sku, movement, quantity })
     }
 
     fn summary(&self, product: &Product) -> ProductSummary {
@@ -179,9 +179,10 @@ pub async fn product_search_pages_every_filter_in_every_sort<S: Store + 'static>
         category(7, Some(5), "生活电器"),
         category(8, Some(7), "个护"),
     ];
-    let mut writes: Vec<Write> = categories.iter().cloned().map(Write::PutCategory).collect();
+    let mut writes: Vec<Write> =
+        categories.iter().cloned().map(|v| Write::Catalog(CatalogWrite::PutCategory(v))).collect();
     for (id, name) in [(1, "小米官方旗舰店"), (2, "华为官方旗舰店"), (3, "美的电器")] {
-        writes.push(Write::PutMerchant(Merchant { id: MerchantId(id), name: name.into() }));
+        writes.push(Write::Catalog(CatalogWrite::PutMerchant(Merchant { id: MerchantId(id), name: name.into() })));
     }
     let mut model = Model::default();
     for (i, (merchant, cat, name, status, skus)) in CATALOGUE.iter().enumerate() {
@@ -251,8 +252,8 @@ const EDITIONS: [&str; 7] = ["", " Pro", " PRO MAX", " pro max", " Lite", " Mini
 /// name but never as a substring, and one that matches nothing.
 pub async fn chinese_keywords_of_every_length_equal_a_substring_scan<S: Store + 'static>(store: S) {
     let mut writes = vec![
-        Write::PutCategory(category(1, None, "数码")),
-        Write::PutMerchant(Merchant { id: MerchantId(1), name: "数码城".into() }),
+        Write::Catalog(CatalogWrite::PutCategory(category(1, None, "数码"))),
+        Write::Catalog(CatalogWrite::PutMerchant(Merchant { id: MerchantId(1), name: "数码城".into() })),
     ];
     let mut model = Model::default();
     let mut names: Vec<String> = (0..300)
@@ -361,10 +362,10 @@ async fn ids<S: Store>(store: &S, filter: ProductFilter, sort: ProductSort) -> V
 pub async fn product_search_follows_writes_in_the_same_batch<S: Store + 'static>(store: S) {
     let mut model = Model::default();
     let mut writes = vec![
-        Write::PutCategory(category(1, None, "数码")),
-        Write::PutCategory(category(2, Some(1), "手机")),
-        Write::PutMerchant(Merchant { id: MerchantId(1), name: "小米官方旗舰店".into() }),
-        Write::PutMerchant(Merchant { id: MerchantId(2), name: "华为官方旗舰店".into() }),
+        Write::Catalog(CatalogWrite::PutCategory(category(1, None, "数码"))),
+        Write::Catalog(CatalogWrite::PutCategory(category(2, Some(1), "手机"))),
+        Write::Catalog(CatalogWrite::PutMerchant(Merchant { id: MerchantId(1), name: "小米官方旗舰店".into() })),
+        Write::Catalog(CatalogWrite::PutMerchant(Merchant { id: MerchantId(2), name: "华为官方旗舰店".into() })),
     ];
     writes.push(model.put_product(product(1, 1, 2, "小米14 手机", ON)));
     writes.push(model.put_sku(sku(11, 1, "3999.00", 10, 5)));
@@ -430,11 +431,11 @@ pub async fn product_search_follows_writes_in_the_same_batch<S: Store + 'static>
 
     // a batch a guard refuses leaves every answer as it was
     let refused = vec![
-        Write::PutProduct(product(4, 1, 1, "苹果 iPhone 15 旗舰", ON)),
-        Write::PutSku(sku(41, 4, "1.00", 0, 0)),
-        Write::MoveStock { sku: SkuId(11), movement: StockMove::Reserve, quantity: 1 },
-        Write::MoveStock { sku: SkuId(11), movement: StockMove::Commit, quantity: 1 },
-        Write::MoveStock { sku: SkuId(41), movement: StockMove::Reserve, quantity: 999 },
+        Write::Catalog(CatalogWrite::PutProduct(product(4, 1, 1, "苹果 iPhone 15 旗舰", ON))),
+        Write::Catalog(CatalogWrite::PutSku(sku(41, 4, "1.00", 0, 0))),
+        Write::Stock(StockWrite::Move { sku: SkuId(11), movement: StockMove::Reserve, quantity: 1 }),
+        Write::Stock(StockWrite::Move { sku: SkuId(11), movement: StockMove::Commit, quantity: 1 }),
+        Write::Stock(StockWrite::Move { sku: SkuId(41), movement: StockMove::Reserve, quantity: 999 }),
     ];
     assert!(matches!(store.apply(refused).await, Err(StoreError::Guard(_))));
     answers_follow(&store, &model, "refused batch").await;

@@ -23,7 +23,7 @@ use mallkit_core::page::PageRequest;
 use mallkit_core::payment::{PaymentChannel, SimulatedProvider};
 use mallkit_core::points::PointsSource;
 use mallkit_core::pricing::{CouponChoice, PointsChoice};
-use mallkit_core::storage::{IdentityStore, Store, Write};
+use mallkit_core::storage::{CatalogWrite, IdentityStore, StockWrite, Store, Write};
 use mallkit_core::{Mall, Money, Policy};
 
 /// Walks every page of `$fetch` (an expression using `$page`) and checks it
@@ -105,16 +105,16 @@ pub async fn every_list_walks_every_row_once<S: Store + IdentityStore + Clone + 
             if i % 6 == 0 { "Pro" } else { "mini" }
         );
         let name = if i == 39 { "米手 手米".to_owned() } else { name };
-        writes.push(Write::PutProduct(Product {
+        writes.push(Write::Catalog(CatalogWrite::PutProduct(Product {
             id: ProductId(i + 1),
             merchant: MerchantId(1 + i % 2),
             category: CategoryId([1, 2, 3][(i % 3) as usize]),
             name,
             status: if i % 7 == 3 { ProductStatus::OffSale } else { ProductStatus::OnSale },
-        }));
+        })));
         // Products 10, 20, … have no SKU; prices repeat so ties go to the id.
         for k in 0..(if i % 10 == 9 { 0 } else { 1 + i % 2 }) {
-            writes.push(Write::PutSku(Sku {
+            writes.push(Write::Catalog(CatalogWrite::PutSku(Sku {
                 id: SkuId((i + 1) * 10 + k),
                 product: ProductId(i + 1),
                 attributes: Default::default(),
@@ -122,21 +122,18 @@ pub async fn every_list_walks_every_row_once<S: Store + IdentityStore + Clone + 
                 original_price: None,
                 weight_grams: None,
                 stock: Stock { available: 50, reserved: 0, sold: 0 },
-            }));
+            })));
         }
     }
     store.apply(writes).await.expect("catalogue");
     // Units sold on some SKUs (a sales order), and one restock.
     for (sku, units) in [(10u64, 5u32), (21, 3), (30, 5), (110, 9), (250, 1)] {
-        let moves = [StockMove::Reserve, StockMove::Commit].map(|movement| Write::MoveStock {
-            sku: SkuId(sku),
-            movement,
-            quantity: units,
-        });
+        let moves = [StockMove::Reserve, StockMove::Commit]
+            .map(|movement| Write::Stock(StockWrite::Move { sku: SkuId(sku), movement, quantity: units }));
         store.apply(moves.to_vec()).await.expect("sell");
     }
     store
-        .apply(vec![Write::MoveStock { sku: SkuId(30), movement: StockMove::Restock, quantity: 2 }])
+        .apply(vec![Write::Stock(StockWrite::Move { sku: SkuId(30), movement: StockMove::Restock, quantity: 2 })])
         .await
         .expect("restock");
 

@@ -15,7 +15,7 @@ use mallkit_core::money::Money;
 use mallkit_core::order::{
     Actor, CustomerStats, Order, OrderFilter, OrderLine, OrderStatus, Shipment, ShippingAddress, StatusChange,
 };
-use mallkit_core::storage::{Store, Write};
+use mallkit_core::storage::{AfterSaleWrite, CatalogWrite, OrderWrite, Store, Write};
 
 use super::{at, m, pages_equal};
 
@@ -53,22 +53,26 @@ fn unit_price(merchant: u64) -> Money {
 
 /// A store with one category, the three merchants and one product and SKU each.
 async fn catalog<S: Store>(store: &S) {
-    let mut writes =
-        vec![Write::PutCategory(Category { id: CategoryId(1), parent: None, name: "数码".into(), sort: 0 })];
+    let mut writes = vec![Write::Catalog(CatalogWrite::PutCategory(Category {
+        id: CategoryId(1),
+        parent: None,
+        name: "数码".into(),
+        sort: 0,
+    }))];
     for (id, name, product) in [
         (1, "小米官方旗舰店", "小米 Buds 4 Pro"),
         (2, "华为官方旗舰店", "华为 Watch GT 4"),
         (3, "绿联配件店", "绿联 数据线 1m"),
     ] {
-        writes.push(Write::PutMerchant(Merchant { id: MerchantId(id), name: name.into() }));
-        writes.push(Write::PutProduct(Product {
+        writes.push(Write::Catalog(CatalogWrite::PutMerchant(Merchant { id: MerchantId(id), name: name.into() })));
+        writes.push(Write::Catalog(CatalogWrite::PutProduct(Product {
             id: ProductId(id),
             merchant: MerchantId(id),
             category: CategoryId(1),
             name: product.into(),
             status: ProductStatus::OnSale,
-        }));
-        writes.push(Write::PutSku(Sku {
+        })));
+        writes.push(Write::Catalog(CatalogWrite::PutSku(Sku {
             id: SkuId(id),
             product: ProductId(id),
             attributes: Default::default(),
@@ -76,7 +80,7 @@ async fn catalog<S: Store>(store: &S) {
             original_price: None,
             weight_grams: Some(200),
             stock: Stock { available: 1000, reserved: 0, sold: 0 },
-        }));
+        })));
     }
     store.apply(writes).await.expect("catalog");
 }
@@ -221,8 +225,9 @@ fn orders(late_id: bool) -> Vec<Order> {
 
 /// Writes `orders` (in an order that is neither by id nor by time).
 async fn write_orders<S: Store>(store: &S, orders: &[Order]) {
-    let mut writes: Vec<Write> = orders.iter().rev().step_by(2).cloned().map(Write::InsertOrder).collect();
-    writes.extend(orders.iter().rev().skip(1).step_by(2).cloned().map(Write::InsertOrder));
+    let mut writes: Vec<Write> =
+        orders.iter().rev().step_by(2).cloned().map(|v| Write::Order(OrderWrite::Insert(v))).collect();
+    writes.extend(orders.iter().rev().skip(1).step_by(2).cloned().map(|v| Write::Order(OrderWrite::Insert(v))));
     store.apply(writes).await.expect("orders");
 }
 
@@ -381,7 +386,7 @@ async fn write_cases<S: Store>(store: &S, orders: &[Order], late_id: bool) -> Ve
     catalog(store).await;
     write_orders(store, orders).await;
     let cases = cases(orders, late_id);
-    let writes: Vec<Write> = cases.iter().rev().cloned().map(Write::InsertAfterSale).collect();
+    let writes: Vec<Write> = cases.iter().rev().cloned().map(|v| Write::AfterSale(AfterSaleWrite::Insert(v))).collect();
     store.apply(writes).await.expect("cases");
     cases
 }

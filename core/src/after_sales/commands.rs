@@ -15,7 +15,7 @@ use crate::inventory::StockMove;
 use crate::money::Money;
 use crate::order::{Actor, OrderCommand, OrderStatus};
 use crate::points::{PointsAction, PointsSource};
-use crate::storage::{Store, Write};
+use crate::storage::{AfterSaleWrite, OrderWrite, PaymentWrite, StockWrite, Store, Write};
 use serde::{Deserialize, Serialize};
 
 /// A line of an after-sales request.
@@ -175,7 +175,11 @@ impl<S: Store> Mall<S> {
             }],
             version: 0,
         };
-        self.commit(Actor::Buyer(user), vec![Write::InsertAfterSale(case.clone()), Write::UpdateOrder(order)]).await?;
+        self.commit(
+            Actor::Buyer(user),
+            vec![Write::AfterSale(AfterSaleWrite::Insert(case.clone())), Write::Order(OrderWrite::Update(order))],
+        )
+        .await?;
         Ok(case)
     }
 
@@ -232,11 +236,11 @@ impl<S: Store> Mall<S> {
                 let order = self.order(Actor::System, case.order).await?;
                 for l in &case.lines {
                     if let Some(ol) = order.line(l.line_no) {
-                        writes.push(Write::MoveStock {
+                        writes.push(Write::Stock(StockWrite::Move {
                             sku: ol.sku,
                             movement: StockMove::Restock,
                             quantity: l.quantity,
-                        });
+                        }));
                     }
                 }
             }
@@ -255,11 +259,11 @@ impl<S: Store> Mall<S> {
                 for (usage, delta) in order.coupons.iter_mut().zip(&case.clawback_by_coupon) {
                     usage.clawed_back -= *delta;
                 }
-                writes.push(Write::UpdateOrder(order));
+                writes.push(Write::Order(OrderWrite::Update(order)));
             }
             _ => {}
         }
-        writes.push(Write::UpdateAfterSale(case.clone()));
+        writes.push(Write::AfterSale(AfterSaleWrite::Update(case.clone())));
         self.commit(actor, writes).await?;
         case.version += 1;
         Ok(case)
@@ -305,13 +309,13 @@ impl<S: Store> Mall<S> {
         let mut writes: Vec<Write> = plan
             .restock
             .iter()
-            .map(|&(sku, quantity)| Write::MoveStock { sku, movement: StockMove::Restock, quantity })
+            .map(|&(sku, quantity)| Write::Stock(StockWrite::Move { sku, movement: StockMove::Restock, quantity }))
             .collect();
         let payment_id = order.payment.ok_or_else(|| MallError::not_found("payment of order", order.id))?;
         let mut payment =
             self.store.payment(payment_id).await?.ok_or_else(|| MallError::not_found("payment", payment_id))?;
         self.refund_through_provider(&mut payment, &case.number, plan.total).await?;
-        writes.push(Write::UpdatePayment(payment));
+        writes.push(Write::Payment(PaymentWrite::Update(payment)));
         if plan.points_returned > 0 {
             let (source, action) = (PointsSource::RefundReturn, PointsAction::Return);
             writes.push(self.ledger_write(order.user, source, action, id.0, plan.points_returned, "退款退回积分"));
@@ -325,8 +329,8 @@ impl<S: Store> Mall<S> {
             order.transition(OrderCommand::CloseRefunded, actor, "全部退款，订单关闭", now)?;
             order.ended_at = Some(now);
         }
-        writes.push(Write::UpdateOrder(order));
-        writes.push(Write::UpdateAfterSale(case.clone()));
+        writes.push(Write::Order(OrderWrite::Update(order)));
+        writes.push(Write::AfterSale(AfterSaleWrite::Update(case.clone())));
         self.commit(actor, writes).await?;
         case.version += 1;
         Ok(case)

@@ -14,6 +14,7 @@ pub mod error;
 pub mod queries;
 pub mod refund;
 pub mod store;
+pub mod writes;
 
 pub use error::AfterSaleError;
 

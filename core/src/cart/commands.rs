@@ -5,7 +5,7 @@ use crate::engine::Mall;
 use crate::error::{MallError, invalid};
 use crate::ids::{SkuId, UserId};
 use crate::order::Actor;
-use crate::storage::{Store, Write};
+use crate::storage::{CartWrite, Store, Write};
 
 impl<S: Store> Mall<S> {
     /// Adds units of a SKU to the buyer's cart.
@@ -23,7 +23,7 @@ impl<S: Store> Mall<S> {
         if cart.items.iter().any(|i| i.quantity > MAX_LINE_QUANTITY) {
             return Err(invalid("quantity", &format!("the line would exceed {MAX_LINE_QUANTITY} units")));
         }
-        self.commit(Actor::Buyer(user), vec![Write::PutCart(cart.clone())]).await?;
+        self.commit(Actor::Buyer(user), vec![Write::Cart(CartWrite::Put(cart.clone()))]).await?;
         Ok(cart)
     }
 
@@ -65,7 +65,7 @@ impl<S: Store> Mall<S> {
         {
             return Err(MallError::not_found("cart_item", sku));
         }
-        self.commit(Actor::Buyer(user), vec![Write::PutCart(cart.clone())]).await?;
+        self.commit(Actor::Buyer(user), vec![Write::Cart(CartWrite::Put(cart.clone()))]).await?;
         Ok(cart)
     }
 
@@ -75,7 +75,7 @@ impl<S: Store> Mall<S> {
     /// [`MallError::Storage`].
     pub async fn clear_cart(&self, user: UserId) -> Result<Cart, MallError> {
         let cart = Cart { user, items: Vec::new() };
-        self.commit(Actor::Buyer(user), vec![Write::PutCart(cart.clone())]).await?;
+        self.commit(Actor::Buyer(user), vec![Write::Cart(CartWrite::Put(cart.clone()))]).await?;
         Ok(cart)
     }
 }

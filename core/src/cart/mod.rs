@@ -7,6 +7,7 @@ use crate::ids::{SkuId, UserId};
 pub mod commands;
 pub mod queries;
 pub mod store;
+pub mod writes;
 
 /// The most units of one SKU a cart line or order line may hold (a guard
 /// against typos and overflow; seed 001 §5 limits cart quantities too).

@@ -7,7 +7,7 @@ use crate::engine::Mall;
 use crate::error::{MallError, non_empty};
 use crate::ids::SkuId;
 use crate::order::Actor;
-use crate::storage::{Store, Write};
+use crate::storage::{CatalogWrite, Store, Write};
 
 impl<S: Store> Mall<S> {
     /// Saves a category after checking the whole tree.
@@ -19,7 +19,7 @@ impl<S: Store> Mall<S> {
         all.retain(|c| c.id != category.id);
         all.push(category.clone());
         CategoryTree::new(&all)?;
-        self.commit(Actor::System, vec![Write::PutCategory(category)]).await
+        self.commit(Actor::System, vec![Write::Catalog(CatalogWrite::PutCategory(category))]).await
     }
 
     /// Saves a merchant.
@@ -28,7 +28,7 @@ impl<S: Store> Mall<S> {
     /// [`MallError::InvalidInput`] for an empty name.
     pub async fn save_merchant(&self, merchant: Merchant) -> Result<(), MallError> {
         non_empty("merchant.name", &merchant.name)?;
-        self.commit(Actor::System, vec![Write::PutMerchant(merchant)]).await
+        self.commit(Actor::System, vec![Write::Catalog(CatalogWrite::PutMerchant(merchant))]).await
     }
 
     /// Saves a product.
@@ -44,7 +44,7 @@ impl<S: Store> Mall<S> {
         if !self.store.categories().await?.iter().any(|c| c.id == product.category) {
             return Err(MallError::not_found("category", product.category));
         }
-        self.commit(Actor::System, vec![Write::PutProduct(product)]).await
+        self.commit(Actor::System, vec![Write::Catalog(CatalogWrite::PutProduct(product))]).await
     }
 
     /// Saves a SKU with its stock.
@@ -57,7 +57,7 @@ impl<S: Store> Mall<S> {
             return Err(MallError::not_found("product", sku.product));
         }
         sku.validate()?;
-        self.commit(Actor::System, vec![Write::PutSku(sku)]).await
+        self.commit(Actor::System, vec![Write::Catalog(CatalogWrite::PutSku(sku))]).await
     }
 
     pub(crate) async fn sellable(&self, sku: SkuId) -> Result<(Sku, Product), MallError> {

@@ -4,7 +4,7 @@
 //!
 //! Who may: merchant staff for their own merchant's products (another
 //! merchant's read as not found), admins for any; buyers never. Stock only
-//! moves through guarded [`Write::MoveStock`] (`Receive`, `WriteOff`), so an
+//! moves through guarded [`StockWrite::Move`](crate::storage::StockWrite::Move) (`Receive`, `WriteOff`), so an
 //! adjustment can never overwrite a concurrent reservation.
 
 use std::collections::BTreeMap;
@@ -19,7 +19,7 @@ use crate::ids::{CategoryId, MerchantId, ProductId, SkuId};
 use crate::inventory::{Stock, StockMove};
 use crate::money::Money;
 use crate::order::Actor;
-use crate::storage::{Store, Write};
+use crate::storage::{CatalogWrite, StockWrite, Store, Write};
 use crate::storefront::ProductDetail;
 
 /// Most units one stock adjustment may add or remove.
@@ -158,12 +158,12 @@ impl<S: Store> Mall<S> {
             name: name.trim().to_owned(),
             status: ProductStatus::OnSale,
         };
-        let mut writes = vec![Write::PutProduct(product.clone())];
+        let mut writes = vec![Write::Catalog(CatalogWrite::PutProduct(product.clone()))];
         for (i, new) in skus.into_iter().enumerate() {
             check_stock(&format!("skus[{i}].stock"), new.stock)?;
             let sku = new.into_sku(SkuId(self.next_id()), product.id);
             sku.validate()?;
-            writes.push(Write::PutSku(sku));
+            writes.push(Write::Catalog(CatalogWrite::PutSku(sku)));
         }
         self.commit(actor, writes).await?;
         self.product_detail(product.id).await
@@ -189,7 +189,7 @@ impl<S: Store> Mall<S> {
             self.check_category(category).await?;
             product.category = category;
         }
-        self.commit(actor, vec![Write::PutProduct(product)]).await?;
+        self.commit(actor, vec![Write::Catalog(CatalogWrite::PutProduct(product))]).await?;
         self.product_detail(id).await
     }
 
@@ -207,7 +207,7 @@ impl<S: Store> Mall<S> {
     ) -> Result<ProductDetail, MallError> {
         let mut product = self.editable_product(actor, id).await?;
         product.status = status;
-        self.commit(actor, vec![Write::PutProduct(product)]).await?;
+        self.commit(actor, vec![Write::Catalog(CatalogWrite::PutProduct(product))]).await?;
         self.product_detail(id).await
     }
 
@@ -220,7 +220,7 @@ impl<S: Store> Mall<S> {
         check_stock("stock", new.stock)?;
         let sku = new.into_sku(SkuId(self.next_id()), product);
         sku.validate()?;
-        self.commit(actor, vec![Write::PutSku(sku.clone())]).await?;
+        self.commit(actor, vec![Write::Catalog(CatalogWrite::PutSku(sku.clone()))]).await?;
         Ok(sku)
     }
 
@@ -245,7 +245,7 @@ impl<S: Store> Mall<S> {
             sku.weight_grams = v;
         }
         sku.validate()?;
-        self.commit(actor, vec![Write::PutSku(sku)]).await?;
+        self.commit(actor, vec![Write::Catalog(CatalogWrite::PutSku(sku))]).await?;
         self.stored_sku(id).await
     }
 
@@ -270,7 +270,7 @@ impl<S: Store> Mall<S> {
             return Err(invalid("reason", "must not be empty"));
         }
         let movement = if change > 0 { StockMove::Receive } else { StockMove::WriteOff };
-        self.commit(actor, vec![Write::MoveStock { sku: id, movement, quantity: units }]).await?;
+        self.commit(actor, vec![Write::Stock(StockWrite::Move { sku: id, movement, quantity: units })]).await?;
         self.stored_sku(id).await
     }
 }

@@ -13,6 +13,7 @@ pub mod editing;
 pub mod error;
 pub mod search;
 pub mod store;
+pub mod writes;
 
 pub use crate::inventory::{Stock, StockMove};
 

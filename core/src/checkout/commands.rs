@@ -21,7 +21,7 @@ use crate::points::{PointsAction, PointsSource, Tier, tier_for};
 use crate::pricing::{
     AdjustmentSource, CouponCandidate, CouponChoice, PointsChoice, PricingLine, Quote, QuoteRequest, quote,
 };
-use crate::storage::{Store, Write};
+use crate::storage::{CartWrite, CouponWrite, OrderWrite, StockWrite, Store, Write};
 
 /// The data a quote needs, loaded once.
 struct PricingContext {
@@ -161,7 +161,11 @@ impl<S: Store> Mall<S> {
             let mut lines = Vec::with_capacity(idx.len());
             for (n, &i) in idx.iter().enumerate() {
                 let l = &q.lines[i];
-                writes.push(Write::MoveStock { sku: l.sku, movement: StockMove::Reserve, quantity: l.quantity });
+                writes.push(Write::Stock(StockWrite::Move {
+                    sku: l.sku,
+                    movement: StockMove::Reserve,
+                    quantity: l.quantity,
+                }));
                 lines.push(OrderLine {
                     line_no: n as u32 + 1,
                     sku: l.sku,
@@ -271,22 +275,22 @@ impl<S: Store> Mall<S> {
                     "下单冻结积分",
                 ));
             }
-            writes.push(Write::InsertOrder(order.clone()));
+            writes.push(Write::Order(OrderWrite::Insert(order.clone())));
             orders.push(order);
         }
         for coupon in &q.applied_coupons {
-            writes.push(Write::SetCouponStatus {
+            writes.push(Write::Coupon(CouponWrite::SetStatus {
                 coupon: *coupon,
                 from: UserCouponStatus::Unused,
                 to: UserCouponStatus::Locked,
                 checkout: Some(checkout),
                 at: now,
-            });
+            }));
         }
         if matches!(request.items, CheckoutItems::Cart) {
             let mut cart = self.store.cart(user).await?;
             cart.items.retain(|i| !i.selected);
-            writes.push(Write::PutCart(cart));
+            writes.push(Write::Cart(CartWrite::Put(cart)));
         }
         self.commit(Actor::Buyer(user), writes).await?;
         Ok(Checkout { id: checkout, orders, quote: q })

@@ -6,7 +6,7 @@ use crate::engine::Mall;
 use crate::error::{MallError, invalid, non_empty};
 use crate::ids::{CouponTemplateId, UserCouponId, UserId};
 use crate::order::Actor;
-use crate::storage::{Store, Write};
+use crate::storage::{CouponWrite, Store, Write};
 
 impl<S: Store> Mall<S> {
     /// Creates a template under a fresh id (`template.id`, `issued` and
@@ -37,7 +37,7 @@ impl<S: Store> Mall<S> {
             let message = format!("{limit} is below the {} coupons already issued", stored.issued);
             return Err(invalid("template.total_limit", &message));
         }
-        self.commit(Actor::System, vec![Write::PutTemplate(template)]).await
+        self.commit(Actor::System, vec![Write::Coupon(CouponWrite::PutTemplate(template))]).await
     }
 
     /// Enables or disables a template.
@@ -49,7 +49,7 @@ impl<S: Store> Mall<S> {
         template: CouponTemplateId,
         status: TemplateStatus,
     ) -> Result<(), MallError> {
-        self.commit(Actor::System, vec![Write::SetTemplateStatus { template, status }]).await
+        self.commit(Actor::System, vec![Write::Coupon(CouponWrite::SetTemplateStatus { template, status })]).await
     }
 
     /// Claims a coupon from a template (seed 004 §5.2). The store enforces
@@ -78,7 +78,7 @@ impl<S: Store> Mall<S> {
             checkout: None,
             used_at: None,
         };
-        self.commit(Actor::Buyer(user), vec![Write::IssueCoupon(coupon.clone())]).await?;
+        self.commit(Actor::Buyer(user), vec![Write::Coupon(CouponWrite::Issue(coupon.clone()))]).await?;
         Ok(coupon)
     }
 
@@ -92,13 +92,13 @@ impl<S: Store> Mall<S> {
         if !matches!(c.status, UserCouponStatus::Unused | UserCouponStatus::Expired) {
             return Err(MallError::Coupon(CouponError::Unavailable { coupon, actual: c.status }));
         }
-        let write = Write::SetCouponStatus {
+        let write = Write::Coupon(CouponWrite::SetStatus {
             coupon,
             from: c.status,
             to: UserCouponStatus::Void,
             checkout: None,
             at: self.now(),
-        };
+        });
         self.commit(Actor::System, vec![write]).await
     }
 }

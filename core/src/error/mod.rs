@@ -254,8 +254,12 @@ mod tests {
         assert_eq!(MallError::not_found("order", 1).class(), ErrorClass::NotFound);
         assert_eq!(MallError::Unauthenticated.class(), ErrorClass::Unauthenticated);
         assert_eq!(MallError::Storage("down".into()).class(), ErrorClass::Unavailable);
-        let stock = MallError::Stock(StockError::Insufficient { sku: crate::ids::SkuId(1), requested: 2, available: 1 });
-        assert_eq!((stock.class(), stock.kind(), stock.message_zh()), (ErrorClass::Conflict, "insufficient_stock", "库存不足"));
+        let stock =
+            MallError::Stock(StockError::Insufficient { sku: crate::ids::SkuId(1), requested: 2, available: 1 });
+        assert_eq!(
+            (stock.class(), stock.kind(), stock.message_zh()),
+            (ErrorClass::Conflict, "insufficient_stock", "库存不足")
+        );
         let empty = MallError::Quote(QuoteError::EmptyCart);
         assert_eq!((empty.class(), empty.field()), (ErrorClass::InvalidInput, Some("items")));
         let frozen = MallError::Identity(IdentityError::UserFrozen(crate::ids::UserId(3)));

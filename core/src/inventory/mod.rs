@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::SkuId;
 
 pub mod error;
+pub mod writes;
 
 pub use error::StockError;
 

@@ -15,7 +15,7 @@ use crate::money::Money;
 use crate::order::OrderError;
 use crate::order::{Actor, Order, OrderCommand, OrderStatus, Shipment};
 use crate::points::{PointsAction, PointsSource, tier_for};
-use crate::storage::{Store, Write};
+use crate::storage::{CouponWrite, OrderWrite, PaymentWrite, StockWrite, Store, Write};
 
 impl<S: Store> Mall<S> {
     /// An order as `actor` may see it: the buyer's own, the merchant's own,
@@ -34,7 +34,7 @@ impl<S: Store> Mall<S> {
         let mut writes: Vec<Write> = order
             .lines
             .iter()
-            .map(|l| Write::MoveStock { sku: l.sku, movement: StockMove::Release, quantity: l.quantity })
+            .map(|l| Write::Stock(StockWrite::Move { sku: l.sku, movement: StockMove::Release, quantity: l.quantity }))
             .collect();
         if order.points_used > 0 {
             writes.push(self.ledger_write(
@@ -74,7 +74,7 @@ impl<S: Store> Mall<S> {
                 continue;
             }
             let to = if now > c.valid_to { UserCouponStatus::Expired } else { UserCouponStatus::Unused };
-            writes.push(Write::SetCouponStatus { coupon: c.id, from, to, checkout: None, at: now });
+            writes.push(Write::Coupon(CouponWrite::SetStatus { coupon: c.id, from, to, checkout: None, at: now }));
         }
         Ok(writes)
     }
@@ -117,7 +117,11 @@ impl<S: Store> Mall<S> {
             for l in &mut order.lines {
                 let units = l.quantity - l.refunded_quantity;
                 if units > 0 {
-                    writes.push(Write::MoveStock { sku: l.sku, movement: StockMove::Restock, quantity: units });
+                    writes.push(Write::Stock(StockWrite::Move {
+                        sku: l.sku,
+                        movement: StockMove::Restock,
+                        quantity: units,
+                    }));
                 }
                 amount += l.payable - l.refunded_amount;
                 points_back += l.points_used - l.points_returned;
@@ -128,7 +132,7 @@ impl<S: Store> Mall<S> {
                 l.points_returned = l.points_used;
             }
             self.refund_through_provider(&mut payment, &format!("CANCEL-{}", order.number), amount).await?;
-            writes.push(Write::UpdatePayment(payment));
+            writes.push(Write::Payment(PaymentWrite::Update(payment)));
             order.refunded_total += amount;
             order.shipping_refunded = true;
             if points_back > 0 {
@@ -145,7 +149,7 @@ impl<S: Store> Mall<S> {
                 writes.extend(self.coupon_release(&order, UserCouponStatus::Used).await?);
             }
         }
-        writes.push(Write::UpdateOrder(order.clone()));
+        writes.push(Write::Order(OrderWrite::Update(order.clone())));
         self.commit(actor, writes).await?;
         order.version += 1;
         Ok(order)
@@ -174,7 +178,7 @@ impl<S: Store> Mall<S> {
         order.transition(OrderCommand::CloseUnpaid, Actor::System, "支付超时关闭", now)?;
         order.ended_at = Some(now);
         let mut writes = self.release_unpaid(&order).await?;
-        writes.push(Write::UpdateOrder(order));
+        writes.push(Write::Order(OrderWrite::Update(order)));
         self.commit(Actor::System, writes).await
     }
 
@@ -198,7 +202,7 @@ impl<S: Store> Mall<S> {
                 order.shipment =
                     Some(Shipment { carrier: carrier.to_owned(), tracking_no: tracking_no.to_owned(), at: now });
                 order.auto_confirm_at = Some(now + Duration::days(self.policy.auto_confirm_days));
-                self.commit(actor, vec![Write::UpdateOrder(order.clone())]).await?;
+                self.commit(actor, vec![Write::Order(OrderWrite::Update(order.clone()))]).await?;
                 order.version += 1;
                 Ok(order)
             }
@@ -266,7 +270,7 @@ impl<S: Store> Mall<S> {
                 "订单完成赠送",
             ));
         }
-        writes.push(Write::UpdateOrder(order));
+        writes.push(Write::Order(OrderWrite::Update(order)));
         self.commit(actor, writes).await?;
         Ok(earned)
     }

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod error;
 pub mod queries;
 pub mod store;
+pub mod writes;
 
 pub use error::OrderError;
 

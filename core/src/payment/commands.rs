@@ -14,7 +14,7 @@ use crate::order::{Actor, OrderCommand, OrderStatus};
 use crate::payment::PaymentError;
 use crate::payment::{Payment, PaymentChannel, PaymentStart, PaymentStatus};
 use crate::points::{PointsAction, PointsSource};
-use crate::storage::{Store, Write};
+use crate::storage::{CouponWrite, OrderWrite, PaymentWrite, StockWrite, Store, Write};
 
 impl<S: Store> Mall<S> {
     /// Refunds `amount` of `payment` once per `refund_no` and records it on
@@ -79,7 +79,7 @@ impl<S: Store> Mall<S> {
             refunds: Vec::new(),
             version: 0,
         };
-        self.commit(Actor::Buyer(user), vec![Write::InsertPayment(payment.clone())]).await?;
+        self.commit(Actor::Buyer(user), vec![Write::Payment(PaymentWrite::Insert(payment.clone()))]).await?;
         match self.provider.start(&payment).await? {
             PaymentStart::Succeeded { provider_txn } => {
                 self.confirm_payment(&payment.number, &provider_txn, amount).await
@@ -142,7 +142,11 @@ impl<S: Store> Mall<S> {
             order.paid_at = Some(now);
             order.payment = Some(payment.id);
             for l in &order.lines {
-                writes.push(Write::MoveStock { sku: l.sku, movement: StockMove::Commit, quantity: l.quantity });
+                writes.push(Write::Stock(StockWrite::Move {
+                    sku: l.sku,
+                    movement: StockMove::Commit,
+                    quantity: l.quantity,
+                }));
             }
             if order.points_used > 0 {
                 writes.push(self.ledger_write(
@@ -161,18 +165,18 @@ impl<S: Store> Mall<S> {
                 coupons_used.push(usage.coupon);
                 let current = self.store.user_coupon(usage.coupon).await?;
                 if current.is_some_and(|c| c.status == UserCouponStatus::Locked) {
-                    writes.push(Write::SetCouponStatus {
+                    writes.push(Write::Coupon(CouponWrite::SetStatus {
                         coupon: usage.coupon,
                         from: UserCouponStatus::Locked,
                         to: UserCouponStatus::Used,
                         checkout: Some(order.checkout),
                         at: now,
-                    });
+                    }));
                 }
             }
-            writes.push(Write::UpdateOrder(order));
+            writes.push(Write::Order(OrderWrite::Update(order)));
         }
-        writes.push(Write::UpdatePayment(payment.clone()));
+        writes.push(Write::Payment(PaymentWrite::Update(payment.clone())));
         self.commit(Actor::System, writes).await?;
         payment.version += 1;
         Ok(payment)

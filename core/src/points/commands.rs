@@ -6,7 +6,7 @@ use crate::error::{MallError, invalid};
 use crate::ids::{LedgerEntryId, UserId};
 use crate::order::Actor;
 use crate::points::{PointsAction, PointsSource, Tier};
-use crate::storage::{Store, Write};
+use crate::storage::{PointsWrite, Store, Write};
 
 /// The most points one admin adjustment may add or remove.
 pub const MAX_POINTS_ADJUSTMENT: u64 = 1_000_000_000;
@@ -19,7 +19,7 @@ impl<S: Store> Mall<S> {
     /// `min_points` or a member discount above 1.
     pub async fn save_tier(&self, tier: Tier) -> Result<(), MallError> {
         tier.validate().map_err(|(field, message)| invalid(&format!("tier.{field}"), message))?;
-        self.commit(Actor::System, vec![Write::PutTier(tier)]).await
+        self.commit(Actor::System, vec![Write::Points(PointsWrite::PutTier(tier))]).await
     }
 
     /// An admin adds (positive) or removes (negative) points (seed 004 admin
@@ -38,7 +38,7 @@ impl<S: Store> Mall<S> {
         let entry =
             self.ledger_entry(user, PointsSource::AdminAdjustment, PointsAction::Adjust, reference, points, remark);
         let id = entry.id;
-        self.commit(Actor::System, vec![Write::Points(entry)]).await?;
+        self.commit(Actor::System, vec![Write::Points(PointsWrite::Post(entry))]).await?;
         Ok(id)
     }
 }

@@ -20,6 +20,7 @@ pub use error::PointsError;
 
 pub use queries::PointsOverview;
 pub mod store;
+pub mod writes;
 
 /// A ledger row refused by the account it would move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
