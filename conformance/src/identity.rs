@@ -82,8 +82,8 @@ async fn two_users<S: IdentityStore>(store: &S) -> (User, User) {
         ..user(1, "alice")
     };
     let bob = User { phone: Some("13800000002".into()), ..user(2, "bob") };
-    store.insert_user(alice.clone()).await.expect("alice");
-    store.insert_user(bob.clone()).await.expect("bob");
+    store.insert_user(alice.clone(), &[]).await.expect("alice");
+    store.insert_user(bob.clone(), &[]).await.expect("bob");
     (alice, bob)
 }
 
@@ -96,7 +96,7 @@ pub async fn users_round_trip_by_id_and_every_login<S: Store + IdentityStore + '
         .expect("shop");
     let (alice, bob) = two_users(&store).await;
     let staff = User { role: Role::Merchant, merchant: Some(MerchantId(5)), version: 9, ..user(3, "staff_1") };
-    store.insert_user(staff.clone()).await.expect("staff");
+    store.insert_user(staff.clone(), &[]).await.expect("staff");
     let staff = User { version: 0, ..staff };
 
     assert_eq!(store.user(UserId(1)).await.expect("read"), Some(alice.clone()));
@@ -126,17 +126,23 @@ pub async fn duplicate_logins_are_refused_naming_the_field<S: IdentityStore + 's
         (User { phone: Some("13800000001".into()), email: Some("alice@example.com".into()), ..user(10, "c") }, "phone"),
     ];
     for (candidate, field) in cases {
-        assert_eq!(guard(store.insert_user(candidate).await), GuardFailure::Taken { field }, "{field}");
+        assert_eq!(guard(store.insert_user(candidate, &[]).await), GuardFailure::Taken { field }, "{field}");
     }
-    assert_eq!(guard(store.insert_user(user(2, "carol")).await), GuardFailure::AlreadyExists { entity: "user", id: 2 });
+    assert_eq!(
+        guard(store.insert_user(user(2, "carol"), &[]).await),
+        GuardFailure::AlreadyExists { entity: "user", id: 2 }
+    );
     // A taken id is reported before a taken login.
-    assert_eq!(guard(store.insert_user(user(2, "alice")).await), GuardFailure::AlreadyExists { entity: "user", id: 2 });
+    assert_eq!(
+        guard(store.insert_user(user(2, "alice"), &[]).await),
+        GuardFailure::AlreadyExists { entity: "user", id: 2 }
+    );
     assert_eq!(store.user(UserId(10)).await.expect("read"), None);
     assert_eq!(store.user_by_login("carol").await.expect("read"), None);
     assert_eq!(store.users().await.expect("read"), vec![alice, bob]);
     // Several users may have no phone, e-mail or open id.
-    store.insert_user(user(11, "carol")).await.expect("no phone");
-    store.insert_user(user(12, "dave")).await.expect("no phone either");
+    store.insert_user(user(11, "carol"), &[]).await.expect("no phone");
+    store.insert_user(user(12, "dave"), &[]).await.expect("no phone either");
     assert_eq!(store.users().await.expect("read").len(), 4);
 }
 
@@ -144,24 +150,24 @@ pub async fn duplicate_logins_are_refused_naming_the_field<S: IdentityStore + 's
 pub async fn user_updates_are_versioned_and_keep_logins_unique<S: IdentityStore + 'static>(store: S) {
     let (alice, bob) = two_users(&store).await;
     let renamed = User { nickname: "Alice W.".into(), status: UserStatus::Frozen, ..alice.clone() };
-    store.update_user(renamed.clone()).await.expect("update at version 0");
+    store.update_user(renamed.clone(), &[]).await.expect("update at version 0");
     let stored = store.user(UserId(1)).await.expect("read").expect("alice");
     assert_eq!(stored, User { version: 1, ..renamed.clone() });
     assert_eq!(
-        guard(store.update_user(User { nickname: "stale".into(), ..renamed }).await),
+        guard(store.update_user(User { nickname: "stale".into(), ..renamed }, &[]).await),
         GuardFailure::VersionConflict { entity: "user", id: 1 }
     );
     let clash = User { phone: Some("13800000001".into()), ..bob.clone() };
-    assert_eq!(guard(store.update_user(clash).await), GuardFailure::Taken { field: "phone" });
+    assert_eq!(guard(store.update_user(clash, &[]).await), GuardFailure::Taken { field: "phone" });
     let clash = User { username: "alice".into(), ..bob.clone() };
-    assert_eq!(guard(store.update_user(clash).await), GuardFailure::Taken { field: "username" });
+    assert_eq!(guard(store.update_user(clash, &[]).await), GuardFailure::Taken { field: "username" });
     assert_eq!(store.user(UserId(2)).await.expect("read"), Some(bob.clone()), "bob unchanged");
     assert_eq!(store.user(UserId(1)).await.expect("read"), Some(stored.clone()), "alice unchanged");
-    assert_eq!(guard(store.update_user(user(9, "ghost")).await), GuardFailure::NotFound { entity: "user", id: 9 });
+    assert_eq!(guard(store.update_user(user(9, "ghost"), &[]).await), GuardFailure::NotFound { entity: "user", id: 9 });
     // A user keeps its own logins, and a freed phone may be taken.
     let moved = User { phone: None, ..stored };
-    store.update_user(moved.clone()).await.expect("drop the phone");
-    store.update_user(User { phone: Some("13800000001".into()), ..bob }).await.expect("take the freed phone");
+    store.update_user(moved.clone(), &[]).await.expect("drop the phone");
+    store.update_user(User { phone: Some("13800000001".into()), ..bob }, &[]).await.expect("take the freed phone");
     assert_eq!(
         store.user_by_login("13800000001").await.expect("read").map(|u| (u.id, u.version)),
         Some((UserId(2), 1))
@@ -174,7 +180,7 @@ pub async fn user_updates_are_versioned_and_keep_logins_unique<S: IdentityStore 
 pub async fn sessions_are_found_by_digest_and_revoked_once<S: IdentityStore + 'static>(store: S) {
     two_users(&store).await;
     let s = session(100, 1, "one");
-    store.insert_session(s.clone()).await.expect("session");
+    store.insert_session(s.clone(), &[]).await.expect("session");
     assert_eq!(store.session_by_access("a-one").await.expect("read"), Some(s.clone()));
     assert_eq!(store.session_by_refresh("r-one").await.expect("read"), Some(s.clone()));
     assert_eq!(store.session_by_access("r-one").await.expect("read"), None, "a refresh digest is no access digest");
@@ -182,15 +188,15 @@ pub async fn sessions_are_found_by_digest_and_revoked_once<S: IdentityStore + 's
 
     let same_access = Session { refresh_digest: "r-other".into(), ..session(101, 2, "x") };
     let same_access = Session { access_digest: "a-one".into(), ..same_access };
-    assert_eq!(guard(store.insert_session(same_access).await), GuardFailure::Taken { field: "token" });
+    assert_eq!(guard(store.insert_session(same_access, &[]).await), GuardFailure::Taken { field: "token" });
     let same_refresh = Session { refresh_digest: "r-one".into(), ..session(101, 2, "x") };
-    assert_eq!(guard(store.insert_session(same_refresh).await), GuardFailure::Taken { field: "token" });
+    assert_eq!(guard(store.insert_session(same_refresh, &[]).await), GuardFailure::Taken { field: "token" });
     assert_eq!(
-        guard(store.insert_session(session(100, 2, "two")).await),
+        guard(store.insert_session(session(100, 2, "two"), &[]).await),
         GuardFailure::AlreadyExists { entity: "session", id: 100 }
     );
     // A taken digest is reported before a taken id.
-    assert_eq!(guard(store.insert_session(session(100, 2, "one")).await), GuardFailure::Taken { field: "token" });
+    assert_eq!(guard(store.insert_session(session(100, 2, "one"), &[]).await), GuardFailure::Taken { field: "token" });
     assert_eq!(store.session_by_access("a-x").await.expect("read"), None);
     assert_eq!(store.session_by_access("a-two").await.expect("read"), None);
 
@@ -205,7 +211,7 @@ pub async fn sessions_are_found_by_digest_and_revoked_once<S: IdentityStore + 's
 pub async fn revoking_a_users_sessions_leaves_others_alone<S: IdentityStore + 'static>(store: S) {
     two_users(&store).await;
     for (id, user, token) in [(100, 1, "a1"), (101, 1, "a2"), (102, 2, "b1"), (103, 1, "a3")] {
-        store.insert_session(session(id, user, token)).await.expect("session");
+        store.insert_session(session(id, user, token), &[]).await.expect("session");
     }
     assert!(store.revoke_session(SessionId(103)).await.expect("revoke"));
     store.revoke_sessions_of(UserId(1)).await.expect("revoke all");
@@ -427,4 +433,46 @@ pub async fn sixteen_concurrent_claims_start_exactly_once<S: IdempotencyStore + 
     let started = claims.iter().filter(|c| **c == IdempotencyClaim::Started).count();
     let running = claims.iter().filter(|c| **c == IdempotencyClaim::InProgress).count();
     assert_eq!((started, running), (1, 15), "{claims:?}");
+}
+
+/// Conformance case `identity_writes_append_their_events_or_none`: a user
+/// insert, update or session insert appends its events with it; one its
+/// guard refuses appends nothing.
+pub async fn identity_writes_append_their_events_or_none<S: Store + IdentityStore + 'static>(store: S) {
+    use mallkit_core::event::{Aggregate, DomainEvent, Event};
+    use mallkit_core::identity::LoginVia;
+    use mallkit_core::order::Actor;
+    use mallkit_core::page::PageRequest;
+    let event = |id: u64, event: Event| DomainEvent {
+        id,
+        at: at(),
+        actor: Actor::Buyer(UserId(1)),
+        aggregate: Aggregate::User,
+        aggregate_id: 1,
+        event,
+    };
+    let registered = event(901, Event::UserRegistered { role: Role::Customer });
+    store.insert_user(user(1, "alice"), std::slice::from_ref(&registered)).await.expect("insert");
+    // Refused: the username is taken; its event is not in the log.
+    let again = event(902, Event::UserRegistered { role: Role::Customer });
+    assert_eq!(guard(store.insert_user(user(2, "alice"), &[again]).await), GuardFailure::Taken { field: "username" });
+    let renamed = User { nickname: "小艾".into(), ..user(1, "alice") };
+    let profile = event(903, Event::ProfileUpdated);
+    store.update_user(renamed.clone(), std::slice::from_ref(&profile)).await.expect("update");
+    // Refused: version 0 is stale now.
+    let stale = event(904, Event::PasswordChanged);
+    assert_eq!(
+        guard(store.update_user(renamed, &[stale]).await),
+        GuardFailure::VersionConflict { entity: "user", id: 1 }
+    );
+    let login = event(905, Event::UserLoggedIn { via: LoginVia::Password, session: SessionId(50) });
+    store.insert_session(session(50, 1, "one"), std::slice::from_ref(&login)).await.expect("session");
+    let taken = event(906, Event::UserLoggedIn { via: LoginVia::Refresh, session: SessionId(51) });
+    assert_eq!(
+        guard(store.insert_session(session(51, 1, "one"), &[taken]).await),
+        GuardFailure::Taken { field: "token" }
+    );
+    let page = PageRequest::new(Some(1), Some(50)).expect("page");
+    let logged = store.events(Some((Aggregate::User, 1)), page).await.expect("events").items;
+    assert_eq!(logged, vec![registered, profile, login]);
 }

@@ -49,6 +49,7 @@ macro_rules! suite {
             journeys::a_void_coupon_is_never_chosen_and_a_locked_one_cannot_be_voided,
             journeys::auto_confirm_waits_for_an_open_case_then_completes_with_tier_points,
             identity::users_round_trip_by_id_and_every_login,
+            identity::identity_writes_append_their_events_or_none,
             identity::duplicate_logins_are_refused_naming_the_field,
             identity::user_updates_are_versioned_and_keep_logins_unique,
             identity::sessions_are_found_by_digest_and_revoked_once,

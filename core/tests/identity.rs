@@ -169,3 +169,29 @@ async fn five_wrong_passwords_lock_the_login_for_the_window() {
     }
     w.accounts.login("alice", "pass1234").await.expect("four failures are not five");
 }
+
+#[tokio::test]
+async fn account_commands_log_who_registered_logged_in_and_froze() {
+    use mallkit_core::event::{Aggregate, Event};
+    use mallkit_core::identity::{LoginVia, Role, UserStatus};
+    use mallkit_core::order::Actor;
+    use mallkit_core::page::PageRequest;
+    use mallkit_core::storage::{EventStore, IdentityStore};
+    let w = world().await;
+    let alice = w.accounts.store().user_by_login("alice").await.expect("read").expect("alice");
+    let tokens = w.accounts.login("alice", "pass1234").await.expect("login");
+    assert_eq!(kind(w.accounts.login("alice", "wrong-pass").await.map(|_| ())), "invalid_credentials");
+    let admin = Registration { username: "root".into(), password: "rootpass1".into(), ..Registration::default() };
+    let admin = w.accounts.create_user(admin, Role::Admin, None).await.expect("admin");
+    w.accounts.set_status_by(admin.id, alice.id, UserStatus::Frozen).await.expect("freeze");
+
+    let page = PageRequest::new(Some(1), Some(20)).expect("page");
+    let logged = w.accounts.store().events(Some((Aggregate::User, alice.id.0)), page).await.expect("events").items;
+    let seen: Vec<(Actor, Event)> = logged.into_iter().map(|e| (e.actor, e.event)).collect();
+    let session = w.accounts.authenticate(&tokens.access_token).await.err().map(|e| e.kind());
+    assert_eq!(session, Some("unauthenticated"), "freezing revoked the session");
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[0], (Actor::Buyer(alice.id), Event::UserRegistered { role: Role::Customer }));
+    assert!(matches!(seen[1], (Actor::Buyer(u), Event::UserLoggedIn { via: LoginVia::Password, .. }) if u == alice.id));
+    assert_eq!(seen[2], (Actor::Admin(admin.id), Event::UserStatusChanged { status: UserStatus::Frozen }));
+}

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// Files that may drive the store: commands, queries, store traits, the engine itself.
 fn may_use_engine(module: &str) -> bool {
     let last = module.rsplit("::").next().unwrap_or(module);
-    matches!(last, "commands" | "queries" | "store" | "accounts" | "editing")
+    matches!(last, "commands" | "queries" | "store" | "accounts" | "addresses" | "editing")
         || matches!(module, "crate" | "engine" | "storage")
 }
 

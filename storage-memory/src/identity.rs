@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use mallkit_core::event::DomainEvent;
 use mallkit_core::identity::{Address, LoginFailures, Session, User, UserFilter, VerificationCode};
 use mallkit_core::ids::{AddressId, SessionId, UserId};
 use mallkit_core::page::{Page, PageRequest};
@@ -61,6 +62,14 @@ impl MemoryStore {
         let mut state = self.identity.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut state)
     }
+
+    /// Appends an identity write's events while its identity lock is held
+    /// (identity, then the state: the only order both locks are taken in).
+    fn log(&self, events: &[DomainEvent]) {
+        if !events.is_empty() {
+            self.write().events.commit(events.to_vec());
+        }
+    }
 }
 
 #[async_trait]
@@ -89,7 +98,7 @@ impl IdentityStore for MemoryStore {
         Ok(self.with_identity(|s| s.users.values().cloned().collect()))
     }
 
-    async fn insert_user(&self, user: User) -> Result<(), StoreError> {
+    async fn insert_user(&self, user: User, events: &[DomainEvent]) -> Result<(), StoreError> {
         self.with_identity(|s| {
             if s.users.contains_key(&user.id) {
                 return Err(GuardFailure::AlreadyExists { entity: "user", id: user.id.0 }.into());
@@ -98,11 +107,12 @@ impl IdentityStore for MemoryStore {
                 return Err(GuardFailure::Taken { field }.into());
             }
             s.users.insert(user.id, User { version: 0, ..user });
+            self.log(events);
             Ok(())
         })
     }
 
-    async fn update_user(&self, user: User) -> Result<(), StoreError> {
+    async fn update_user(&self, user: User, events: &[DomainEvent]) -> Result<(), StoreError> {
         self.with_identity(|s| {
             let stored = s.users.get(&user.id).ok_or(GuardFailure::NotFound { entity: "user", id: user.id.0 })?;
             if stored.version != user.version {
@@ -112,11 +122,12 @@ impl IdentityStore for MemoryStore {
                 return Err(GuardFailure::Taken { field }.into());
             }
             s.users.insert(user.id, User { version: user.version + 1, ..user });
+            self.log(events);
             Ok(())
         })
     }
 
-    async fn insert_session(&self, session: Session) -> Result<(), StoreError> {
+    async fn insert_session(&self, session: Session, events: &[DomainEvent]) -> Result<(), StoreError> {
         self.with_identity(|s| {
             if s.access.contains_key(&session.access_digest) || s.refresh.contains_key(&session.refresh_digest) {
                 return Err(GuardFailure::Taken { field: "token" }.into());
@@ -127,6 +138,7 @@ impl IdentityStore for MemoryStore {
             s.access.insert(session.access_digest.clone(), session.id);
             s.refresh.insert(session.refresh_digest.clone(), session.id);
             s.sessions.insert(session.id, session);
+            self.log(events);
             Ok(())
         })
     }

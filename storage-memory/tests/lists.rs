@@ -365,7 +365,7 @@ async fn users_page_newest_first_with_every_filter() {
             created_at: time(i),
             version: 0,
         };
-        store.insert_user(user).await.unwrap();
+        store.insert_user(user, &[]).await.unwrap();
     }
     let users = store.users().await.unwrap();
     for role in [None, Some(Role::Merchant)] {

@@ -16,6 +16,12 @@ use crate::writes::{Stop, Tx};
 pub(crate) async fn append_all(tx: &mut Tx, writes: &[Write]) -> Result<(), Stop> {
     let events: Vec<&DomainEvent> =
         writes.iter().filter_map(|w| if let Write::AppendEvent(e) = w { Some(e) } else { None }).collect();
+    append(tx, &events).await
+}
+
+/// Inserts `events` in one statement, in order, inside `tx` (a batch's, or
+/// an identity write's).
+pub(crate) async fn append(tx: &mut Tx, events: &[&DomainEvent]) -> Result<(), Stop> {
     if events.is_empty() {
         return Ok(());
     }

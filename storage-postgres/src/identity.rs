@@ -22,6 +22,7 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use mallkit_core::event::DomainEvent;
 use mallkit_core::identity::{Address, LoginFailures, Session, User, UserFilter, VerificationCode};
 use mallkit_core::ids::{AddressId, MerchantId, SessionId, UserId};
 use mallkit_core::page::{Page, PageRequest};
@@ -34,7 +35,7 @@ use sqlx::query::Query;
 
 use crate::codec::{backend, get, i32_of, i64_of, id_of, name, parse, u32_of};
 use crate::paging::{Arg, List, Where, page_rows};
-use crate::writes::{Stop, retryable};
+use crate::writes::{Stop, Tx, retryable};
 use crate::{MAX_ATTEMPTS, PgStore, backoff};
 
 // ---- errors ----
@@ -76,6 +77,14 @@ fn owner_missing(e: sqlx::Error, constraint: &str, user: UserId) -> Stop {
         return GuardFailure::NotFound { entity: "user", id: user.0 }.into();
     }
     Stop::Db(e)
+}
+
+/// Appends an identity write's `events` in its transaction and commits both.
+async fn with_events(mut tx: Tx, events: &[DomainEvent]) -> Result<(), Stop> {
+    let events: Vec<&DomainEvent> = events.iter().collect();
+    crate::events::append(&mut tx, &events).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 impl PgStore {
@@ -203,18 +212,20 @@ fn bind_user<'q>(
 }
 
 impl PgStore {
-    async fn insert_user_once(&self, u: &User) -> Result<(), Stop> {
+    async fn insert_user_once(&self, u: &User, events: &[DomainEvent]) -> Result<(), Stop> {
+        let mut tx = self.pool().begin().await?;
         let insert = sqlx::query(
             "INSERT INTO users (id, username, phone, email, wechat_openid, nickname, avatar, password_hash, role,
                  merchant_id, status, created_at, version)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)",
         )
         .bind(i64_of(u.id.0));
-        bind_user(insert, u)?.execute(self.pool()).await.map_err(|e| user_write_error(e, u))?;
-        Ok(())
+        bind_user(insert, u)?.execute(&mut *tx).await.map_err(|e| user_write_error(e, u))?;
+        with_events(tx, events).await
     }
 
-    async fn update_user_once(&self, u: &User) -> Result<(), Stop> {
+    async fn update_user_once(&self, u: &User, events: &[DomainEvent]) -> Result<(), Stop> {
+        let mut tx = self.pool().begin().await?;
         let update = sqlx::query(
             "UPDATE users SET username = $3, phone = $4, email = $5, wechat_openid = $6, nickname = $7, avatar = $8,
                  password_hash = $9, role = $10, merchant_id = $11, status = $12, created_at = $13,
@@ -223,13 +234,13 @@ impl PgStore {
         )
         .bind(i64_of(u.id.0))
         .bind(i64_of(u.version));
-        let done = bind_user(update, u)?.execute(self.pool()).await.map_err(|e| user_write_error(e, u))?;
+        let done = bind_user(update, u)?.execute(&mut *tx).await.map_err(|e| user_write_error(e, u))?;
         if done.rows_affected() == 1 {
-            return Ok(());
+            return with_events(tx, events).await;
         }
         let exists = sqlx::query("SELECT 1 FROM users WHERE id = $1")
             .bind(i64_of(u.id.0))
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *tx)
             .await?
             .is_some();
         let (entity, id) = ("user", u.id.0);
@@ -237,7 +248,8 @@ impl PgStore {
             .into())
     }
 
-    async fn insert_session_once(&self, s: &Session) -> Result<(), Stop> {
+    async fn insert_session_once(&self, s: &Session, events: &[DomainEvent]) -> Result<(), Stop> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO sessions (id, user_id, access_digest, refresh_digest, access_expires_at, refresh_expires_at,
                  revoked, created_at)
@@ -251,7 +263,7 @@ impl PgStore {
         .bind(s.refresh_expires_at)
         .bind(s.revoked)
         .bind(s.created_at)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(|e| match unique_violation(&e).as_deref() {
             Some("sessions_access_digest_key" | "sessions_refresh_digest_key") => {
@@ -260,7 +272,7 @@ impl PgStore {
             Some("sessions_pkey") => GuardFailure::AlreadyExists { entity: "session", id: s.id.0 }.into(),
             _ => owner_missing(e, "sessions_user_id_fkey", s.user),
         })?;
-        Ok(())
+        with_events(tx, events).await
     }
 
     async fn put_address_once(&self, a: &Address) -> Result<(), Stop> {
@@ -398,16 +410,16 @@ impl IdentityStore for PgStore {
         rows.iter().map(user).collect()
     }
 
-    async fn insert_user(&self, user: User) -> Result<(), StoreError> {
-        self.retrying(|| self.insert_user_once(&user)).await
+    async fn insert_user(&self, user: User, events: &[DomainEvent]) -> Result<(), StoreError> {
+        self.retrying(|| self.insert_user_once(&user, events)).await
     }
 
-    async fn update_user(&self, user: User) -> Result<(), StoreError> {
-        self.retrying(|| self.update_user_once(&user)).await
+    async fn update_user(&self, user: User, events: &[DomainEvent]) -> Result<(), StoreError> {
+        self.retrying(|| self.update_user_once(&user, events)).await
     }
 
-    async fn insert_session(&self, session: Session) -> Result<(), StoreError> {
-        self.retrying(|| self.insert_session_once(&session)).await
+    async fn insert_session(&self, session: Session, events: &[DomainEvent]) -> Result<(), StoreError> {
+        self.retrying(|| self.insert_session_once(&session, events)).await
     }
 
     async fn session_by_access(&self, digest: &str) -> Result<Option<Session>, StoreError> {

@@ -334,7 +334,7 @@ pub async fn user_pages_filter_by_role_status_and_keyword<S: Store + IdentitySto
     store.apply(merchants.to_vec()).await.expect("merchants");
     let users = users();
     for u in users.iter().rev().step_by(2).chain(users.iter().rev().skip(1).step_by(2)) {
-        store.insert_user(u.clone()).await.expect("user");
+        store.insert_user(u.clone(), &[]).await.expect("user");
     }
     let by = |role, status, keyword: Option<&str>| UserFilter { role, status, keyword: keyword.map(String::from) };
     let mut filters = vec![UserFilter::default()];

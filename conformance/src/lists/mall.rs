@@ -141,9 +141,9 @@ pub async fn every_list_walks_every_row_once<S: Store + IdentityStore + Clone + 
     let buyers = [UserId(1), UserId(2), UserId(3)];
     for (i, b) in buyers.iter().enumerate() {
         let status = if i == 2 { UserStatus::Frozen } else { UserStatus::Active };
-        store.insert_user(user(b.0, Role::Customer, status, &format!("buyer{}", b.0))).await.expect("user");
+        store.insert_user(user(b.0, Role::Customer, status, &format!("buyer{}", b.0)), &[]).await.expect("user");
     }
-    store.insert_user(user(9, Role::Admin, UserStatus::Active, "admin9")).await.expect("admin");
+    store.insert_user(user(9, Role::Admin, UserStatus::Active, "admin9"), &[]).await.expect("admin");
     for (id, days) in [(1u64, 30u32), (2, 1), (3, 30)] {
         mall.save_template(CouponTemplate {
             id: CouponTemplateId(id),

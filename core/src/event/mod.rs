@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::after_sales::{AfterSaleAction, AfterSaleStatus};
 use crate::catalog::ProductStatus;
 use crate::coupon::{TemplateStatus, UserCouponStatus};
-use crate::ids::{CouponTemplateId, MerchantId, OrderId, ProductId, UserId};
+use crate::identity::{LoginVia, Role, UserStatus};
+use crate::ids::{CouponTemplateId, MerchantId, OrderId, ProductId, SessionId, UserId};
 use crate::inventory::StockMove;
 use crate::money::Money;
 use crate::order::{Actor, OrderStatus};
@@ -48,6 +49,8 @@ pub enum Aggregate {
     Payment,
     /// An after-sales case.
     AfterSale,
+    /// A user account.
+    User,
 }
 
 /// What happened.
@@ -186,6 +189,27 @@ pub enum Event {
         action: AfterSaleAction,
         /// Status now.
         status: AfterSaleStatus,
+    },
+    /// An account was created (registration, a first WeChat login, set-up).
+    UserRegistered {
+        /// Its role.
+        role: Role,
+    },
+    /// A user logged in or refreshed their session.
+    UserLoggedIn {
+        /// How.
+        via: LoginVia,
+        /// The new session.
+        session: SessionId,
+    },
+    /// Profile fields changed (nickname, avatar, e-mail, phone).
+    ProfileUpdated,
+    /// The password was changed or reset; every session was revoked.
+    PasswordChanged,
+    /// The account was frozen or unfrozen.
+    UserStatusChanged {
+        /// Status now.
+        status: UserStatus,
     },
 }
 

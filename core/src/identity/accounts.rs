@@ -9,9 +9,11 @@ use chrono::Duration;
 use crate::clock::{Clock, IdGen};
 use crate::engine::MAX_RETRIES;
 use crate::error::{MallError, invalid};
+use crate::event::{Aggregate, DomainEvent, Event};
 use crate::identity::IdentityError;
 use crate::identity::*;
-use crate::ids::{AddressId, MerchantId, SessionId, UserId};
+use crate::ids::{MerchantId, SessionId, UserId};
+use crate::order::Actor;
 use crate::page::{Page, PageRequest};
 use crate::storage::{GuardFailure, IdentityStore, StoreError};
 
@@ -19,13 +21,22 @@ use crate::storage::{GuardFailure, IdentityStore, StoreError};
 /// freeze, addresses.
 pub struct Accounts<S> {
     dummy_hash: std::sync::OnceLock<String>,
-    store: S,
+    pub(super) store: S,
     clock: Arc<dyn Clock>,
-    ids: Arc<dyn IdGen>,
+    pub(super) ids: Arc<dyn IdGen>,
     credentials: Arc<dyn Credentials>,
     sms: Arc<dyn SmsSender>,
     provider: Arc<dyn IdentityProvider>,
-    policy: IdentityPolicy,
+    pub(super) policy: IdentityPolicy,
+}
+
+/// Who a user acting on their own account is, in the event log.
+fn actor_of(user: &User) -> Actor {
+    match (user.role, user.merchant) {
+        (Role::Admin, _) => Actor::Admin(user.id),
+        (Role::Merchant, Some(m)) => Actor::Merchant(m),
+        _ => Actor::Buyer(user.id),
+    }
 }
 
 fn taken(e: StoreError) -> MallError {
@@ -103,11 +114,24 @@ impl<S: IdentityStore> Accounts<S> {
             created_at: self.clock.now(),
             version: 0,
         };
-        self.store.insert_user(user.clone()).await.map_err(taken)?;
+        let event = self.event(actor_of(&user), user.id, Event::UserRegistered { role });
+        self.store.insert_user(user.clone(), &[event]).await.map_err(taken)?;
         Ok(user)
     }
 
-    async fn start_session(&self, user: User) -> Result<Tokens, MallError> {
+    /// An event about user `user` by `actor`, now.
+    fn event(&self, actor: Actor, user: UserId, event: Event) -> DomainEvent {
+        DomainEvent {
+            id: self.ids.next_id(),
+            at: self.clock.now(),
+            actor,
+            aggregate: Aggregate::User,
+            aggregate_id: user.0,
+            event,
+        }
+    }
+
+    async fn start_session(&self, user: User, via: LoginVia) -> Result<Tokens, MallError> {
         let now = self.clock.now();
         let access_token = self.credentials.new_token();
         let refresh_token = self.credentials.new_token();
@@ -121,7 +145,8 @@ impl<S: IdentityStore> Accounts<S> {
             revoked: false,
             created_at: now,
         };
-        self.store.insert_session(session).await?;
+        let event = self.event(actor_of(&user), user.id, Event::UserLoggedIn { via, session: session.id });
+        self.store.insert_session(session, &[event]).await?;
         Ok(Tokens { access_token, refresh_token, expires_in: self.policy.access_ttl_seconds, user })
     }
 
@@ -168,7 +193,7 @@ impl<S: IdentityStore> Accounts<S> {
         if user.status == UserStatus::Frozen {
             return Err(MallError::Identity(IdentityError::UserFrozen(user.id)));
         }
-        self.start_session(user).await
+        self.start_session(user, LoginVia::Password).await
     }
 
     /// Logs in with a WeChat-style code, creating a customer account on first use.
@@ -197,7 +222,8 @@ impl<S: IdentityStore> Accounts<S> {
                     created_at: self.clock.now(),
                     version: 0,
                 };
-                match self.store.insert_user(user.clone()).await {
+                let event = self.event(Actor::Buyer(id), id, Event::UserRegistered { role: Role::Customer });
+                match self.store.insert_user(user.clone(), &[event]).await {
                     Ok(()) => user,
                     // A concurrent first login with the same code won the insert.
                     Err(StoreError::Guard(GuardFailure::Taken { .. })) => self
@@ -212,7 +238,7 @@ impl<S: IdentityStore> Accounts<S> {
         if user.status == UserStatus::Frozen {
             return Err(MallError::Identity(IdentityError::UserFrozen(user.id)));
         }
-        self.start_session(user).await
+        self.start_session(user, LoginVia::Wechat).await
     }
 
     /// The user behind a live access token.
@@ -253,7 +279,7 @@ impl<S: IdentityStore> Accounts<S> {
         if user.status == UserStatus::Frozen {
             return Err(MallError::Identity(IdentityError::UserFrozen(user.id)));
         }
-        self.start_session(user).await
+        self.start_session(user, LoginVia::Refresh).await
     }
 
     /// Revokes one session (logout).
@@ -273,11 +299,21 @@ impl<S: IdentityStore> Accounts<S> {
         self.store.user(id).await?.ok_or_else(|| MallError::not_found("user", id))
     }
 
-    async fn update_user(&self, id: UserId, change: impl Fn(&mut User)) -> Result<User, MallError> {
+    /// Changes user `id` by `change` under its version, retrying a
+    /// concurrent change, with `event` by `actor` (the user themself when
+    /// `None`).
+    async fn update_user(
+        &self,
+        id: UserId,
+        actor: Option<Actor>,
+        event: Event,
+        change: impl Fn(&mut User),
+    ) -> Result<User, MallError> {
         for _ in 0..MAX_RETRIES {
             let mut user = self.user(id).await?;
             change(&mut user);
-            match self.store.update_user(user.clone()).await {
+            let event = self.event(actor.unwrap_or_else(|| actor_of(&user)), id, event.clone());
+            match self.store.update_user(user.clone(), &[event]).await {
                 Ok(()) => {
                     user.version += 1;
                     return Ok(user);
@@ -308,7 +344,7 @@ impl<S: IdentityStore> Accounts<S> {
         if let Some(phone) = &update.phone {
             validate_phone("phone", phone)?;
         }
-        self.update_user(id, |user| {
+        self.update_user(id, None, Event::ProfileUpdated, |user| {
             if let Some(v) = &update.nickname {
                 user.nickname = v.trim().to_owned();
             }
@@ -338,7 +374,7 @@ impl<S: IdentityStore> Accounts<S> {
         }
         validate_password("new_password", new)?;
         let hash = self.credentials.hash_password(new);
-        self.update_user(id, |u| u.password_hash = hash.clone()).await?;
+        self.update_user(id, None, Event::PasswordChanged, |u| u.password_hash = hash.clone()).await?;
         self.store.revoke_sessions_of(id).await?;
         Ok(())
     }
@@ -424,7 +460,7 @@ impl<S: IdentityStore> Accounts<S> {
             .await?
             .ok_or(MallError::Identity(IdentityError::VerificationCodeInvalid))?;
         let hash = self.credentials.hash_password(new);
-        self.update_user(user.id, |u| u.password_hash = hash.clone()).await?;
+        self.update_user(user.id, None, Event::PasswordChanged, |u| u.password_hash = hash.clone()).await?;
         self.store.revoke_sessions_of(user.id).await?;
         Ok(())
     }
@@ -434,7 +470,12 @@ impl<S: IdentityStore> Accounts<S> {
     /// # Errors
     /// [`MallError::NotFound`].
     pub async fn set_status(&self, id: UserId, status: UserStatus) -> Result<User, MallError> {
-        let user = self.update_user(id, |u| u.status = status).await?;
+        self.change_status(Actor::System, id, status).await
+    }
+
+    async fn change_status(&self, actor: Actor, id: UserId, status: UserStatus) -> Result<User, MallError> {
+        let event = Event::UserStatusChanged { status };
+        let user = self.update_user(id, Some(actor), event, |u| u.status = status).await?;
         if status == UserStatus::Frozen {
             self.store.revoke_sessions_of(id).await?;
         }
@@ -450,7 +491,7 @@ impl<S: IdentityStore> Accounts<S> {
         if by == id && status == UserStatus::Frozen {
             return Err(invalid("id", "an admin cannot freeze their own account"));
         }
-        self.set_status(id, status).await
+        self.change_status(Actor::Admin(by), id, status).await
     }
 
     /// One page of the users `filter` admits, newest first (the back office's customer list).
@@ -459,104 +500,5 @@ impl<S: IdentityStore> Accounts<S> {
     /// [`MallError::Storage`].
     pub async fn users(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, MallError> {
         Ok(self.store.list_users(filter, page).await?)
-    }
-
-    /// The address an order ships to: `id` when given (the user's own), else
-    /// the user's default address.
-    ///
-    /// # Errors
-    /// [`MallError::NotFound`] for another user's or an unknown address;
-    /// [`MallError::InvalidInput`] on `address_id` when the user has none.
-    pub async fn shipping_address(&self, user: UserId, id: Option<AddressId>) -> Result<Address, MallError> {
-        match id {
-            Some(id) => self.address(user, id).await,
-            None => self
-                .addresses(user)
-                .await?
-                .into_iter()
-                .find(|a| a.is_default)
-                .ok_or_else(|| invalid("address_id", "add a shipping address first")),
-        }
-    }
-
-    /// A user's addresses, the default first, then by id.
-    ///
-    /// # Errors
-    /// [`MallError::Storage`].
-    pub async fn addresses(&self, user: UserId) -> Result<Vec<Address>, MallError> {
-        let mut list = self.store.addresses(user).await?;
-        list.sort_by_key(|a| (!a.is_default, a.id));
-        Ok(list)
-    }
-
-    /// One of the user's addresses.
-    ///
-    /// # Errors
-    /// [`MallError::NotFound`] when it does not exist or belongs to someone else.
-    pub async fn address(&self, user: UserId, id: AddressId) -> Result<Address, MallError> {
-        self.store
-            .addresses(user)
-            .await?
-            .into_iter()
-            .find(|a| a.id == id)
-            .ok_or_else(|| MallError::not_found("address", id))
-    }
-
-    /// Adds (`address.id` is assigned) or replaces one of the user's
-    /// addresses. The first address is the default; making one the default
-    /// clears the flag on the others; the default cannot be un-set by editing
-    /// it (make another one the default instead).
-    ///
-    /// # Errors
-    /// [`MallError::InvalidInput`] naming a bad field or `addresses` when the
-    /// book is full; [`MallError::NotFound`] when replacing an address that
-    /// is not the user's.
-    pub async fn save_address(&self, mut address: Address, new: bool) -> Result<Address, MallError> {
-        address.validate()?;
-        let existing = self.store.addresses(address.user).await?;
-        if new {
-            if existing.len() >= self.policy.max_addresses {
-                return Err(invalid("addresses", &format!("at most {} addresses", self.policy.max_addresses)));
-            }
-            address.id = AddressId(self.ids.next_id());
-            address.is_default |= existing.is_empty();
-        } else {
-            let current = existing.iter().find(|a| a.id == address.id);
-            let current = current.ok_or_else(|| MallError::not_found("address", address.id))?;
-            address.is_default |= current.is_default;
-        }
-        address.receiver = address.receiver.trim().to_owned();
-        self.store.put_address(address.clone()).await?;
-        Ok(address)
-    }
-
-    /// Deletes one of the user's addresses; when it was the default, the
-    /// oldest remaining address becomes the default.
-    ///
-    /// # Errors
-    /// [`MallError::NotFound`] when it is not the user's.
-    pub async fn delete_address(&self, user: UserId, id: AddressId) -> Result<(), MallError> {
-        let was = self.address(user, id).await?;
-        if !self.store.delete_address(user, id).await? {
-            return Err(MallError::not_found("address", id));
-        }
-        if was.is_default
-            && let Some(mut next) = self.store.addresses(user).await?.into_iter().min_by_key(|a| a.id)
-        {
-            next.is_default = true;
-            self.store.put_address(next).await?;
-        }
-        Ok(())
-    }
-
-    /// Makes one of the user's addresses the default.
-    ///
-    /// # Errors
-    /// [`MallError::NotFound`] when it is not the user's.
-    pub async fn set_default_address(&self, user: UserId, id: AddressId) -> Result<Address, MallError> {
-        let mut address = self.address(user, id).await?;
-        address.is_default = true;
-        self.store.put_address(address.clone()).await?;
-        Ok(address)
     }
 }

@@ -16,6 +16,7 @@ use crate::error::{MallError, invalid};
 use crate::ids::{AddressId, MerchantId, SessionId, UserId};
 
 pub mod accounts;
+mod addresses;
 pub mod error;
 pub mod store;
 
@@ -34,6 +35,18 @@ pub enum Role {
     Merchant,
     /// A platform administrator.
     Admin,
+}
+
+/// How a session was started (the `UserLoggedIn` event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginVia {
+    /// Login and password.
+    Password,
+    /// A WeChat authorization code.
+    Wechat,
+    /// A refresh token.
+    Refresh,
 }
 
 /// Whether a user may log in.

@@ -4,13 +4,17 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::event::DomainEvent;
 use crate::identity::{Address, LoginFailures, Session, User, UserFilter, VerificationCode};
 use crate::ids::{AddressId, SessionId, UserId};
 use crate::page::{Page, PageRequest};
 use crate::storage::StoreError;
 
 /// Identity storage (DESIGN §9): users, sessions, codes and addresses. Each
-/// call is atomic on its own; identity has no multi-row commands.
+/// call is atomic on its own; identity has no multi-row commands. The
+/// writes that change an account or start a session take the domain events
+/// they make (registered, logged in, profile, password, status) and append
+/// them to the event log in the same step: both or neither.
 #[async_trait]
 pub trait IdentityStore: Send + Sync {
     /// A user.
@@ -21,22 +25,23 @@ pub trait IdentityStore: Send + Sync {
     async fn user_by_wechat(&self, openid: &str) -> Result<Option<User>, StoreError>;
     /// Every user, by id.
     async fn users(&self) -> Result<Vec<User>, StoreError>;
-    /// Inserts a user.
+    /// Inserts a user, appending `events`.
     ///
     /// # Errors
     /// [`GuardFailure::Taken`] naming `username`, `phone`, `email` or
     /// `wechat_openid` when another user has it; [`GuardFailure::AlreadyExists`] for a taken id.
-    async fn insert_user(&self, user: User) -> Result<(), StoreError>;
-    /// Replaces a user whose stored version equals `user.version` (and bumps it).
+    async fn insert_user(&self, user: User, events: &[DomainEvent]) -> Result<(), StoreError>;
+    /// Replaces a user whose stored version equals `user.version` (and bumps
+    /// it), appending `events`.
     ///
     /// # Errors
     /// [`GuardFailure::VersionConflict`], [`GuardFailure::Taken`], [`GuardFailure::NotFound`].
-    async fn update_user(&self, user: User) -> Result<(), StoreError>;
-    /// Inserts a session.
+    async fn update_user(&self, user: User, events: &[DomainEvent]) -> Result<(), StoreError>;
+    /// Inserts a session, appending `events`.
     ///
     /// # Errors
     /// [`GuardFailure::Taken`] when a digest is taken.
-    async fn insert_session(&self, session: Session) -> Result<(), StoreError>;
+    async fn insert_session(&self, session: Session, events: &[DomainEvent]) -> Result<(), StoreError>;
     /// The session whose access digest is `digest`.
     async fn session_by_access(&self, digest: &str) -> Result<Option<Session>, StoreError>;
     /// The session whose refresh digest is `digest`.
@@ -95,14 +100,14 @@ impl<T: IdentityStore + ?Sized> IdentityStore for std::sync::Arc<T> {
     async fn users(&self) -> Result<Vec<User>, StoreError> {
         (**self).users().await
     }
-    async fn insert_user(&self, user: User) -> Result<(), StoreError> {
-        (**self).insert_user(user).await
+    async fn insert_user(&self, user: User, events: &[DomainEvent]) -> Result<(), StoreError> {
+        (**self).insert_user(user, events).await
     }
-    async fn update_user(&self, user: User) -> Result<(), StoreError> {
-        (**self).update_user(user).await
+    async fn update_user(&self, user: User, events: &[DomainEvent]) -> Result<(), StoreError> {
+        (**self).update_user(user, events).await
     }
-    async fn insert_session(&self, session: Session) -> Result<(), StoreError> {
-        (**self).insert_session(session).await
+    async fn insert_session(&self, session: Session, events: &[DomainEvent]) -> Result<(), StoreError> {
+        (**self).insert_session(session, events).await
     }
     async fn session_by_access(&self, digest: &str) -> Result<Option<Session>, StoreError> {
         (**self).session_by_access(digest).await
