@@ -11,9 +11,8 @@ use crate::error::MallError;
 use crate::error::{MAX_NOTE_CHARS, MAX_TRACKING_CHARS, check_text};
 use crate::ids::{OrderId, UserId};
 use crate::inventory::StockMove;
-use crate::money::Money;
 use crate::order::OrderError;
-use crate::order::{Actor, Order, OrderCommand, OrderStatus, Shipment};
+use crate::order::{Actor, Order, OrderCommand, OrderStatus, Shipment, cancel};
 use crate::points::{PointsAction, PointsSource, tier_for};
 use crate::storage::{CouponWrite, OrderWrite, PaymentWrite, StockWrite, Store, Write};
 
@@ -110,31 +109,14 @@ impl<S: Store> Mall<S> {
             let payment_id = order.payment.ok_or_else(|| MallError::not_found("payment of order", id))?;
             let mut payment =
                 self.store.payment(payment_id).await?.ok_or_else(|| MallError::not_found("payment", payment_id))?;
-            // Whatever earlier refunds left: the rest of every line, and the
-            // shipping fee unless it went back already.
-            let mut amount = if order.shipping_refunded { Money::ZERO } else { order.shipping_fee };
-            let mut points_back = 0;
-            for l in &mut order.lines {
-                let units = l.quantity - l.refunded_quantity;
-                if units > 0 {
-                    writes.push(Write::Stock(StockWrite::Move {
-                        sku: l.sku,
-                        movement: StockMove::Restock,
-                        quantity: units,
-                    }));
-                }
-                amount += l.payable - l.refunded_amount;
-                points_back += l.points_used - l.points_returned;
-                l.after_sales_quantity = l.quantity;
-                l.refund_claimed_quantity = l.quantity;
-                l.refunded_quantity = l.quantity;
-                l.refunded_amount = l.payable;
-                l.points_returned = l.points_used;
-            }
-            self.refund_through_provider(&mut payment, &format!("CANCEL-{}", order.number), amount).await?;
+            let plan = cancel::plan(&order);
+            writes.extend(plan.restock.iter().map(|&(sku, quantity)| {
+                Write::Stock(StockWrite::Move { sku, movement: StockMove::Restock, quantity })
+            }));
+            self.refund_through_provider(&mut payment, &format!("CANCEL-{}", order.number), plan.amount).await?;
             writes.push(Write::Payment(PaymentWrite::Update(payment)));
-            order.refunded_total += amount;
-            order.shipping_refunded = true;
+            let points_back = plan.points_back;
+            order = plan.order;
             if points_back > 0 {
                 writes.push(self.ledger_write(
                     order.user,

@@ -10,8 +10,11 @@ use crate::ids::{
 };
 use crate::money::Money;
 
+pub mod cancel;
 pub mod commands;
 pub mod error;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod queries;
 pub mod store;
 pub mod writes;
