@@ -4,7 +4,7 @@
 //! traits, decide with the area's pure rules, and apply one guarded batch
 //! ([`Store::apply`]). A version conflict (another command changed the same
 //! order, payment or case in between) re-runs the command from a fresh read,
-//! at most [`MAX_RETRIES`] times ([`retrying!`]).
+//! at most [`MAX_RETRIES`] times (`retrying!`).
 
 use std::sync::Arc;
 

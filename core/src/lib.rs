@@ -2,13 +2,13 @@
 //!
 //! The commerce rules of mallkit, pure and deterministic: money and
 //! allocation ([`money`]), the catalog ([`catalog`], edited by merchants in
-//! [`catalog_editing`]), carts ([`cart`]), the
+//! [`catalog::editing`]), carts ([`cart`]), the
 //! pricing pipeline with exact best-coupon matching ([`pricing`]), coupons
 //! ([`coupon`]), points and member tiers ([`points`]), orders ([`order`]),
 //! payments ([`payment`]), after-sales ([`after_sales`]) and identity
 //! ([`identity`]: users, sessions, addresses), with the buyer's browsing
 //! in [`storefront`], driven by the
-//! commands of [`service::Mall`] and [`identity::Accounts`] over the storage
+//! commands of [`engine::Mall`] and [`identity::Accounts`] over the storage
 //! traits of [`storage`].
 //!
 //! Core does no I/O of its own: time comes from a [`clock::Clock`], ids from

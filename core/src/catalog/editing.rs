@@ -4,7 +4,7 @@
 //!
 //! Who may: merchant staff for their own merchant's products (another
 //! merchant's read as not found), admins for any; buyers never. Stock only
-//! moves through guarded [`StockWrite::Move`](crate::storage::StockWrite::Move) (`Receive`, `WriteOff`), so an
+//! moves through guarded `StockWrite::Move` (`Receive`, `WriteOff`), so an
 //! adjustment can never overwrite a concurrent reservation.
 
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! Identity and access (DESIGN §9): users with roles, login sessions, the
 //! forgot-password code, WeChat-style code login and the address book, driven
-//! by [`Accounts`] over an [`IdentityStore`].
+//! by [`Accounts`] over an [`IdentityStore`](store::IdentityStore).
 //!
 //! Core does no cryptography: password hashing (argon2id), random tokens and
 //! token digests come in through [`Credentials`]; SMS and WeChat through

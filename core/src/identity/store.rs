@@ -8,6 +8,8 @@ use crate::event::DomainEvent;
 use crate::identity::{Address, LoginFailures, Session, User, UserFilter, VerificationCode};
 use crate::ids::{AddressId, SessionId, UserId};
 use crate::page::{Page, PageRequest};
+#[cfg(doc)]
+use crate::storage::GuardFailure;
 use crate::storage::StoreError;
 
 /// Identity storage (DESIGN §9): users, sessions, codes and addresses. Each
