@@ -3,6 +3,7 @@
 //! [`plan`], refunds [`CancelPlan::amount`] through the provider and writes
 //! the plan.
 
+use crate::after_sales::AfterSaleError;
 use crate::ids::SkuId;
 use crate::money::Money;
 use crate::order::Order;
@@ -24,10 +25,15 @@ pub struct CancelPlan {
     pub points_back: i64,
 }
 
-/// Plans the cancel of paid `order`. Call it only when no after-sales case
-/// is open on the order (the command refuses with
-/// `AfterSaleError::InProgress` first).
-pub fn plan(order: &Order) -> CancelPlan {
+/// Plans the cancel of paid `order`.
+///
+/// # Errors
+/// [`AfterSaleError::InProgress`] while a line has units in an after-sales
+/// case that is not refunded yet (the case must end first).
+pub fn plan(order: &Order) -> Result<CancelPlan, AfterSaleError> {
+    if order.lines.iter().any(|l| l.after_sales_quantity > l.refunded_quantity) {
+        return Err(AfterSaleError::InProgress { order: order.id });
+    }
     let mut order = order.clone();
     let mut amount = if order.shipping_refunded { Money::ZERO } else { order.shipping_fee };
     let mut restock = Vec::new();
@@ -47,7 +53,7 @@ pub fn plan(order: &Order) -> CancelPlan {
     }
     order.refunded_total += amount;
     order.shipping_refunded = true;
-    CancelPlan { order, amount, restock, points_back }
+    Ok(CancelPlan { order, amount, restock, points_back })
 }
 
 #[cfg(test)]
@@ -60,11 +66,17 @@ mod tests {
     }
 
     #[test]
+    fn an_open_case_blocks_the_cancel() {
+        // The fixture's two units are in a case that has refunded nothing yet.
+        assert_eq!(plan(&paid_order()), Err(AfterSaleError::InProgress { order: paid_order().id }));
+    }
+
+    #[test]
     fn a_paid_order_gives_back_goods_shipping_and_points() {
         let mut order = paid_order();
         order.lines[0].after_sales_quantity = 0;
         order.lines[0].refund_claimed_quantity = 0;
-        let p = plan(&order);
+        let p = plan(&order).expect("no case open");
         assert_eq!((p.amount, p.points_back), (m("97.00"), 300));
         assert_eq!(p.restock, vec![(SkuId(3), 2)]);
         assert_eq!((p.order.refunded_total, p.order.shipping_refunded), (m("97.00"), true));
@@ -78,13 +90,14 @@ mod tests {
         let line = &mut order.lines[0];
         (line.refunded_quantity, line.refunded_amount, line.points_returned) = (1, m("43.50"), 150);
         order.refunded_total = m("43.50");
-        let p = plan(&order);
+        order.lines[0].after_sales_quantity = 1;
+        let p = plan(&order).expect("the case ended refunded");
         assert_eq!((p.amount, p.points_back), (m("53.50"), 150));
         assert_eq!(p.restock, vec![(SkuId(3), 1)]);
         assert_eq!(p.order.refunded_total, m("97.00"));
 
         // Shipping already refunded and every unit refunded: nothing is left.
-        let none = plan(&p.order);
+        let none = plan(&p.order).expect("nothing open");
         assert_eq!((none.amount, none.points_back, none.restock.len()), (Money::ZERO, 0, 0));
     }
 }

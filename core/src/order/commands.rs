@@ -4,7 +4,6 @@
 
 use chrono::Duration;
 
-use crate::after_sales::AfterSaleError;
 use crate::coupon::UserCouponStatus;
 use crate::engine::{Mall, retrying};
 use crate::error::MallError;
@@ -84,7 +83,8 @@ impl<S: Store> Mall<S> {
     ///
     /// # Errors
     /// [`MallError::NotFound`], [`OrderError::IllegalTransition`] once shipped,
-    /// [`PaymentError::Provider`](crate::payment::PaymentError::Provider).
+    /// [`AfterSaleError::InProgress`](crate::after_sales::AfterSaleError::InProgress)
+    /// while a case is open, [`PaymentError::Provider`](crate::payment::PaymentError::Provider).
     pub async fn cancel_order(&self, actor: Actor, id: OrderId, reason: &str) -> Result<Order, MallError> {
         check_text("reason", reason, 0, MAX_NOTE_CHARS)?;
         retrying!(self.try_cancel(actor, id, reason).await)
@@ -103,13 +103,10 @@ impl<S: Store> Mall<S> {
         if was == OrderStatus::PendingPayment {
             writes.extend(self.release_unpaid(&order).await?);
         } else {
-            if order.lines.iter().any(|l| l.after_sales_quantity > l.refunded_quantity) {
-                return Err(MallError::AfterSale(AfterSaleError::InProgress { order: id }));
-            }
+            let plan = cancel::plan(&order)?;
             let payment_id = order.payment.ok_or_else(|| MallError::not_found("payment of order", id))?;
             let mut payment =
                 self.store.payment(payment_id).await?.ok_or_else(|| MallError::not_found("payment", payment_id))?;
-            let plan = cancel::plan(&order);
             writes.extend(plan.restock.iter().map(|&(sku, quantity)| {
                 Write::Stock(StockWrite::Move { sku, movement: StockMove::Restock, quantity })
             }));
